@@ -1,0 +1,471 @@
+//! Turns the raw records of one MutationObserver callback into one [`MutationBatch`]: the net
+//! effect of the task.
+//!
+//! A task may add a node, change it and remove it again, or add a thousand nodes one by one. The
+//! batch records only what the replay needs to reach the same end state: removals of nodes the
+//! replay already has, each inserted subtree once (serialised as it is at the end of the task, so
+//! later changes inside it are already included), and the final value of each attribute and text
+//! that changed on nodes that were already recorded. The DOM is reached through [`DomTree`], so
+//! this runs on the host against a fake tree in tests and against web-sys in the page.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::core::event::{Addition, AttributeChange, MutationBatch, NodeId, Removal, SerializedNode, TextChange};
+
+/// What the coalescer needs to know about the live DOM.
+pub trait DomTree {
+    /// A live node handle.
+    type Node: Clone;
+
+    /// The node's id if the recorder has assigned one.
+    fn id(&self, node: &Self::Node) -> Option<NodeId>;
+    /// The node's id, assigning a fresh one if it has none; the flag is true when it was fresh.
+    fn id_or_assign(&mut self, node: &Self::Node) -> (NodeId, bool);
+    /// The node's parent (a shadow root's host is not its parent).
+    fn parent(&self, node: &Self::Node) -> Option<Self::Node>;
+    /// The node's next sibling.
+    fn next_sibling(&self, node: &Self::Node) -> Option<Self::Node>;
+    /// Whether the node is currently in the recorded document.
+    fn is_connected(&self, node: &Self::Node) -> bool;
+    /// Serialises the node and its subtree as they are now (root first, document order),
+    /// assigning ids to nodes without one.
+    fn serialize(&mut self, node: &Self::Node) -> Vec<SerializedNode>;
+    /// The attribute's current value as the recording may hold it.
+    fn attribute(&mut self, node: &Self::Node, name: &str) -> AttributeRead;
+    /// The current data of a text or comment node, as the recording may hold it.
+    fn text(&self, node: &Self::Node) -> String;
+}
+
+/// The recordable state of an attribute.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttributeRead {
+    /// The attribute has this value.
+    Value(String),
+    /// The attribute is absent.
+    Removed,
+    /// The attribute must not be recorded (privacy policy).
+    Withheld,
+}
+
+/// One MutationObserver record, reduced to what the coalescer uses.
+#[derive(Clone, Debug)]
+pub enum RawRecord<N> {
+    /// `childList`: nodes added to and removed from `target`.
+    ChildList {
+        /// The parent.
+        target: N,
+        /// addedNodes.
+        added: Vec<N>,
+        /// removedNodes.
+        removed: Vec<N>,
+    },
+    /// `attributes`: attribute `name` of `target` changed.
+    Attribute {
+        /// The element.
+        target: N,
+        /// attributeName (with its namespace prefix, if any).
+        name: String,
+    },
+    /// `characterData`: the data of a text or comment node changed.
+    Text {
+        /// The node.
+        target: N,
+    },
+}
+
+/// Coalesces the records of one callback into the batch the replay applies.
+pub fn coalesce<T: DomTree>(tree: &mut T, records: impl IntoIterator<Item = RawRecord<T::Node>>) -> MutationBatch {
+    let mut batch = MutationBatch::default();
+    // Nodes that got their id in this batch: the replay has never seen them.
+    let mut fresh: HashSet<NodeId> = HashSet::new();
+    // Added nodes by id, in the order first added, with their handles.
+    let mut added: Vec<(NodeId, T::Node)> = Vec::new();
+    let mut added_ids: HashSet<NodeId> = HashSet::new();
+    let mut attr_targets: Vec<(T::Node, String)> = Vec::new();
+    let mut text_targets: Vec<T::Node> = Vec::new();
+
+    for record in records {
+        match record {
+            RawRecord::ChildList { target, added: adds, removed } => {
+                let parent = tree.id(&target);
+                for node in &removed {
+                    if let (Some(parent), Some(id)) = (parent, tree.id(node)) {
+                        if !fresh.contains(&id) {
+                            batch.removes.push(Removal { parent, id });
+                        }
+                    }
+                }
+                for node in adds {
+                    let (id, is_fresh) = tree.id_or_assign(&node);
+                    if is_fresh {
+                        fresh.insert(id);
+                    }
+                    if added_ids.insert(id) {
+                        added.push((id, node));
+                    }
+                }
+            }
+            RawRecord::Attribute { target, name } => attr_targets.push((target, name)),
+            RawRecord::Text { target } => text_targets.push(target),
+        }
+    }
+
+    // Keep the added nodes still in the document whose parent the replay will have.
+    let pending: HashSet<NodeId> =
+        added.iter().filter(|(_, n)| tree.is_connected(n)).map(|(id, _)| *id).collect();
+    let mut emitted: HashSet<NodeId> = HashSet::new();
+    let mut serialized: HashSet<NodeId> = HashSet::new();
+    for (id, node) in &added {
+        if !pending.contains(id) || emitted.contains(id) {
+            continue;
+        }
+        let Some(parent) = tree.parent(node) else { continue };
+        // Covered by an ancestor that is inserted in this batch too.
+        if has_pending_ancestor(tree, &parent, &pending) {
+            continue;
+        }
+        let Some(parent_id) = tree.id(&parent) else { continue };
+        let before = next_present_sibling(tree, node, &pending, &emitted);
+        let nodes = tree.serialize(node);
+        serialized.extend(nodes.iter().map(|n| n.id));
+        emitted.insert(*id);
+        batch.adds.push(Addition { parent: parent_id, before, nodes });
+    }
+
+    let mut seen_attrs: HashMap<(NodeId, String), ()> = HashMap::new();
+    for (node, name) in attr_targets {
+        let Some(id) = tree.id(&node) else { continue };
+        if serialized.contains(&id) || fresh.contains(&id) || !tree.is_connected(&node) {
+            continue;
+        }
+        if seen_attrs.insert((id, name.clone()), ()).is_some() {
+            continue;
+        }
+        let value = match tree.attribute(&node, &name) {
+            AttributeRead::Value(v) => Some(v),
+            AttributeRead::Removed => None,
+            AttributeRead::Withheld => continue,
+        };
+        batch.attrs.push(AttributeChange { id, name, value });
+    }
+
+    let mut seen_texts: HashSet<NodeId> = HashSet::new();
+    for node in text_targets {
+        let Some(id) = tree.id(&node) else { continue };
+        if serialized.contains(&id) || fresh.contains(&id) || !tree.is_connected(&node) || !seen_texts.insert(id) {
+            continue;
+        }
+        batch.texts.push(TextChange { id, text: tree.text(&node) });
+    }
+    batch
+}
+
+fn has_pending_ancestor<T: DomTree>(tree: &T, start: &T::Node, pending: &HashSet<NodeId>) -> bool {
+    let mut cursor = Some(start.clone());
+    while let Some(node) = cursor {
+        if tree.id(&node).is_some_and(|id| pending.contains(&id)) {
+            return true;
+        }
+        cursor = tree.parent(&node);
+    }
+    false
+}
+
+/// The first following sibling the replay will already hold when this node is inserted: one that
+/// is not inserted in this batch, or one inserted earlier in it.
+fn next_present_sibling<T: DomTree>(
+    tree: &T,
+    node: &T::Node,
+    pending: &HashSet<NodeId>,
+    emitted: &HashSet<NodeId>,
+) -> Option<NodeId> {
+    let mut cursor = tree.next_sibling(node);
+    while let Some(sibling) = cursor {
+        if let Some(id) = tree.id(&sibling) {
+            if !pending.contains(&id) || emitted.contains(&id) {
+                return Some(id);
+            }
+        }
+        cursor = tree.next_sibling(&sibling);
+    }
+    None
+}
+
+#[cfg(test)]
+pub(crate) mod fake {
+    //! An arena DOM for host tests of the coalescer and of the replay.
+    use super::*;
+    use crate::core::event::{ElementNode, NodeKind};
+
+    /// A node of the fake tree.
+    #[derive(Clone, Debug)]
+    pub struct FakeNode {
+        pub tag: Option<String>,
+        pub text: String,
+        pub attrs: Vec<(String, String)>,
+        pub parent: Option<usize>,
+        pub children: Vec<usize>,
+        pub id: Option<NodeId>,
+    }
+
+    /// Arena tree; index 0 is the document.
+    pub struct FakeDom {
+        pub nodes: Vec<FakeNode>,
+        pub next_id: NodeId,
+    }
+
+    impl FakeDom {
+        pub fn new() -> Self {
+            let doc = FakeNode { tag: None, text: String::new(), attrs: vec![], parent: None, children: vec![], id: None };
+            let mut dom = FakeDom { nodes: vec![doc], next_id: 1 };
+            dom.id_or_assign(&0);
+            dom
+        }
+        pub fn element(&mut self, tag: &str) -> usize {
+            self.nodes.push(FakeNode { tag: Some(tag.into()), text: String::new(), attrs: vec![], parent: None, children: vec![], id: None });
+            self.nodes.len() - 1
+        }
+        pub fn text_node(&mut self, text: &str) -> usize {
+            self.nodes.push(FakeNode { tag: None, text: text.into(), attrs: vec![], parent: None, children: vec![], id: None });
+            self.nodes.len() - 1
+        }
+        pub fn insert(&mut self, parent: usize, child: usize, before: Option<usize>) {
+            self.detach(child);
+            let pos = before.and_then(|b| self.nodes[parent].children.iter().position(|&c| c == b));
+            match pos {
+                Some(p) => self.nodes[parent].children.insert(p, child),
+                None => self.nodes[parent].children.push(child),
+            }
+            self.nodes[child].parent = Some(parent);
+        }
+        pub fn detach(&mut self, child: usize) {
+            if let Some(p) = self.nodes[child].parent.take() {
+                self.nodes[p].children.retain(|&c| c != child);
+            }
+        }
+        pub fn set_attr(&mut self, node: usize, name: &str, value: &str) {
+            let attrs = &mut self.nodes[node].attrs;
+            match attrs.iter_mut().find(|(n, _)| n == name) {
+                Some(a) => a.1 = value.into(),
+                None => attrs.push((name.into(), value.into())),
+            }
+        }
+    }
+
+    impl DomTree for FakeDom {
+        type Node = usize;
+        fn id(&self, node: &usize) -> Option<NodeId> {
+            self.nodes[*node].id
+        }
+        fn id_or_assign(&mut self, node: &usize) -> (NodeId, bool) {
+            match self.nodes[*node].id {
+                Some(id) => (id, false),
+                None => {
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    self.nodes[*node].id = Some(id);
+                    (id, true)
+                }
+            }
+        }
+        fn parent(&self, node: &usize) -> Option<usize> {
+            self.nodes[*node].parent
+        }
+        fn next_sibling(&self, node: &usize) -> Option<usize> {
+            let p = self.nodes[*node].parent?;
+            let siblings = &self.nodes[p].children;
+            let i = siblings.iter().position(|c| c == node)?;
+            siblings.get(i + 1).copied()
+        }
+        fn is_connected(&self, node: &usize) -> bool {
+            let mut n = *node;
+            loop {
+                if n == 0 {
+                    return true;
+                }
+                match self.nodes[n].parent {
+                    Some(p) => n = p,
+                    None => return false,
+                }
+            }
+        }
+        fn serialize(&mut self, node: &usize) -> Vec<SerializedNode> {
+            let mut out = vec![];
+            let mut stack = vec![(*node, None)];
+            while let Some((n, parent)) = stack.pop() {
+                let (id, _) = self.id_or_assign(&n);
+                let fake = &self.nodes[n];
+                let kind = match (&fake.tag, n) {
+                    (_, 0) => NodeKind::Document,
+                    (Some(tag), _) => NodeKind::Element(ElementNode {
+                        tag: tag.clone(),
+                        ns: None,
+                        attrs: fake.attrs.clone(),
+                        form: None,
+                        css: None,
+                    }),
+                    (None, _) => NodeKind::Text { text: fake.text.clone() },
+                };
+                stack.extend(fake.children.iter().rev().map(|&c| (c, Some(id))));
+                out.push(SerializedNode { id, parent, kind });
+            }
+            out
+        }
+        fn attribute(&mut self, node: &usize, name: &str) -> AttributeRead {
+            if name == "secret" {
+                return AttributeRead::Withheld;
+            }
+            match self.nodes[*node].attrs.iter().find(|(n, _)| n == name) {
+                Some((_, v)) => AttributeRead::Value(v.clone()),
+                None => AttributeRead::Removed,
+            }
+        }
+        fn text(&self, node: &usize) -> String {
+            self.nodes[*node].text.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fake::FakeDom;
+    use super::*;
+
+    fn add(target: usize, added: Vec<usize>) -> RawRecord<usize> {
+        RawRecord::ChildList { target, added, removed: vec![] }
+    }
+    fn remove(target: usize, removed: Vec<usize>) -> RawRecord<usize> {
+        RawRecord::ChildList { target, added: vec![], removed }
+    }
+
+    /// A document with <body> holding two paragraphs, all recorded.
+    fn recorded_page() -> (FakeDom, usize, usize, usize) {
+        let mut dom = FakeDom::new();
+        let body = dom.element("body");
+        let p1 = dom.element("p");
+        let p2 = dom.element("p");
+        dom.insert(0, body, None);
+        dom.insert(body, p1, None);
+        dom.insert(body, p2, None);
+        dom.serialize(&0);
+        (dom, body, p1, p2)
+    }
+
+    #[test]
+    fn added_then_removed_in_one_task_leaves_no_trace() {
+        let (mut dom, body, _, _) = recorded_page();
+        let div = dom.element("div");
+        dom.insert(body, div, None);
+        dom.detach(div);
+        let batch = coalesce(&mut dom, vec![add(body, vec![div]), remove(body, vec![div])]);
+        assert!(batch.is_empty(), "{batch:?}");
+    }
+
+    #[test]
+    fn subtree_built_in_steps_is_one_addition_with_final_state() {
+        let (mut dom, body, p1, _) = recorded_page();
+        let div = dom.element("div");
+        let span = dom.element("span");
+        let text = dom.text_node("hi");
+        dom.insert(body, div, Some(p1));
+        dom.insert(div, span, None);
+        dom.insert(span, text, None);
+        dom.set_attr(span, "class", "x");
+        let records = vec![
+            add(body, vec![div]),
+            add(div, vec![span]),
+            add(span, vec![text]),
+            RawRecord::Attribute { target: span, name: "class".into() },
+        ];
+        let batch = coalesce(&mut dom, records);
+        assert_eq!(batch.adds.len(), 1);
+        assert!(batch.attrs.is_empty());
+        let a = &batch.adds[0];
+        assert_eq!(a.parent, dom.id(&body).unwrap());
+        assert_eq!(a.before, dom.id(&p1));
+        assert_eq!(a.nodes.len(), 3);
+        assert_eq!(a.nodes[1].parent, Some(a.nodes[0].id));
+        assert_eq!(a.nodes[2].parent, Some(a.nodes[1].id));
+    }
+
+    #[test]
+    fn siblings_added_out_of_order_get_anchors_that_rebuild_document_order() {
+        let (mut dom, body, _, p2) = recorded_page();
+        let a = dom.element("a");
+        let b = dom.element("b");
+        // appendChild(b) then insertBefore(a, b): records arrive b, a.
+        dom.insert(body, b, None);
+        dom.insert(body, a, Some(b));
+        let batch = coalesce(&mut dom, vec![add(body, vec![b]), add(body, vec![a])]);
+        let ids: Vec<_> = batch.adds.iter().map(|x| (x.nodes[0].id, x.before)).collect();
+        let (ia, ib) = (dom.id(&a).unwrap(), dom.id(&b).unwrap());
+        // b goes at the end; a goes before b, which the replay already has by then.
+        assert_eq!(ids, vec![(ib, None), (ia, Some(ib))]);
+        let _ = p2;
+    }
+
+    #[test]
+    fn in_order_siblings_anchor_on_a_node_the_replay_has() {
+        let (mut dom, body, p1, _) = recorded_page();
+        let a = dom.element("a");
+        let b = dom.element("b");
+        dom.insert(body, a, Some(p1));
+        dom.insert(body, b, Some(p1));
+        let batch = coalesce(&mut dom, vec![add(body, vec![a]), add(body, vec![b])]);
+        let p1_id = dom.id(&p1);
+        assert_eq!(batch.adds[0].before, p1_id);
+        assert_eq!(batch.adds[1].before, p1_id);
+    }
+
+    #[test]
+    fn moved_node_is_removed_then_reinserted_with_its_id() {
+        let (mut dom, body, p1, p2) = recorded_page();
+        let p1_id = dom.id(&p1).unwrap();
+        dom.insert(body, p1, None); // move p1 after p2
+        let batch = coalesce(&mut dom, vec![remove(body, vec![p1]), add(body, vec![p1])]);
+        assert_eq!(batch.removes, vec![Removal { parent: dom.id(&body).unwrap(), id: p1_id }]);
+        assert_eq!(batch.adds.len(), 1);
+        assert_eq!(batch.adds[0].nodes[0].id, p1_id);
+        assert_eq!(batch.adds[0].before, None);
+        let _ = p2;
+    }
+
+    #[test]
+    fn attribute_and_text_changes_keep_only_final_values() {
+        let (mut dom, body, p1, _) = recorded_page();
+        let t = dom.text_node("a");
+        dom.insert(p1, t, None);
+        coalesce(&mut dom, vec![add(p1, vec![t])]);
+        dom.set_attr(body, "class", "one");
+        dom.set_attr(body, "class", "two");
+        dom.nodes[t].text = "final".into();
+        let records = vec![
+            RawRecord::Attribute { target: body, name: "class".into() },
+            RawRecord::Attribute { target: body, name: "class".into() },
+            RawRecord::Attribute { target: body, name: "secret".into() },
+            RawRecord::Attribute { target: body, name: "gone".into() },
+            RawRecord::Text { target: t },
+            RawRecord::Text { target: t },
+        ];
+        let batch = coalesce(&mut dom, records);
+        let body_id = dom.id(&body).unwrap();
+        assert_eq!(
+            batch.attrs,
+            vec![
+                AttributeChange { id: body_id, name: "class".into(), value: Some("two".into()) },
+                AttributeChange { id: body_id, name: "gone".into(), value: None },
+            ]
+        );
+        assert_eq!(batch.texts, vec![TextChange { id: dom.id(&t).unwrap(), text: "final".into() }]);
+    }
+
+    #[test]
+    fn changes_to_detached_nodes_are_dropped() {
+        let (mut dom, body, p1, _) = recorded_page();
+        dom.detach(p1);
+        dom.set_attr(p1, "class", "x");
+        let batch = coalesce(&mut dom, vec![remove(body, vec![p1]), RawRecord::Attribute { target: p1, name: "class".into() }]);
+        assert_eq!(batch.removes.len(), 1);
+        assert!(batch.attrs.is_empty());
+    }
+}

@@ -1,0 +1,332 @@
+//! The event vocabulary shared by the recorder, the store, the exporter and the player.
+//!
+//! Everything a recording contains is an [`Event`]: a timestamp, the page (navigation) it belongs
+//! to and one [`EventData`]. The recorder produces these, the store keeps them in compressed
+//! chunks, the session file carries them, and the player applies them to a virtual DOM. Keeping
+//! one vocabulary (as rrweb does) means there is no translation layer to drift.
+
+use serde::{Deserialize, Serialize};
+
+/// Identifies a recorded DOM node within one page of a session. Ids are assigned by the recorder
+/// in the order it first sees nodes, starting at 1; they are never reused within a page.
+pub type NodeId = u32;
+
+/// One thing that happened in a recorded tab.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Wall-clock time in epoch milliseconds (fractional), as read in the recorded page.
+    pub t: f64,
+    /// Which page of the session (0 for the first document, +1 for every navigation).
+    pub page: u32,
+    /// What happened.
+    pub data: EventData,
+}
+
+/// What happened, by kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventData {
+    /// The whole document at one moment: the start of every page.
+    Snapshot(Snapshot),
+    /// The net effect of the DOM mutations of one task.
+    Mutation(MutationBatch),
+    /// The pointer moved to (x, y) in viewport CSS pixels.
+    PointerMove {
+        /// Horizontal position.
+        x: f64,
+        /// Vertical position.
+        y: f64,
+    },
+    /// A click at (x, y) in viewport CSS pixels on `target`.
+    Click {
+        /// The clicked node, when it is a recorded node.
+        target: Option<NodeId>,
+        /// Horizontal position.
+        x: f64,
+        /// Vertical position.
+        y: f64,
+    },
+    /// An element (or the document, by its own id) scrolled to (x, y).
+    Scroll {
+        /// The scrolled node; the document's id stands for the viewport.
+        target: NodeId,
+        /// scrollLeft.
+        x: f64,
+        /// scrollTop.
+        y: f64,
+    },
+    /// A form control's state changed (typing, selecting, checking).
+    Input {
+        /// The control.
+        target: NodeId,
+        /// Its new state.
+        state: FormState,
+    },
+    /// Focus moved to `target` (or left the document when `None`).
+    Focus {
+        /// The focused element.
+        target: Option<NodeId>,
+    },
+    /// The viewport was resized.
+    Viewport {
+        /// innerWidth in CSS pixels.
+        width: u32,
+        /// innerHeight in CSS pixels.
+        height: u32,
+    },
+}
+
+/// A full serialisation of a document, taken when a page starts being recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The document's URL.
+    pub url: String,
+    /// The document's title.
+    pub title: String,
+    /// Viewport width in CSS pixels.
+    pub width: u32,
+    /// Viewport height in CSS pixels.
+    pub height: u32,
+    /// The document node and everything below it, in document order (see [`SerializedNode`]).
+    pub nodes: Vec<SerializedNode>,
+    /// Scroll positions of every scrolled element (and the document) at snapshot time.
+    pub scrolls: Vec<ScrollPosition>,
+    /// The focused element at snapshot time.
+    pub focus: Option<NodeId>,
+}
+
+/// Where one node was scrolled to.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScrollPosition {
+    /// The scrolled node (the document's id for the viewport).
+    pub target: NodeId,
+    /// scrollLeft.
+    pub x: f64,
+    /// scrollTop.
+    pub y: f64,
+}
+
+/// One DOM node. A subtree is a `Vec<SerializedNode>` in document (pre-)order: the first entry is
+/// the subtree's root (no `parent`), every other entry names its parent, which comes before it,
+/// and siblings appear in order. Flat lists keep every reader and writer free of recursion, so a
+/// DOM nested thousands deep, or a hostile file, cannot exhaust a stack.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SerializedNode {
+    /// The node's id.
+    pub id: NodeId,
+    /// The parent's id; `None` for the root of the subtree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<NodeId>,
+    /// What kind of node it is, with its content.
+    #[serde(flatten)]
+    pub kind: NodeKind,
+}
+
+/// The kinds of node a recording carries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NodeKind {
+    /// The document node.
+    Document,
+    /// `<!DOCTYPE …>`.
+    Doctype {
+        /// The doctype's name (`html`).
+        name: String,
+        /// Its public id (usually empty).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        public_id: String,
+        /// Its system id (usually empty).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        system_id: String,
+    },
+    /// An element.
+    Element(ElementNode),
+    /// A text node.
+    Text {
+        /// Its data.
+        text: String,
+    },
+    /// A comment.
+    Comment {
+        /// Its data.
+        text: String,
+    },
+}
+
+/// An element, its attributes, live state and children.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ElementNode {
+    /// Tag name, lower case for HTML elements, as written for others.
+    pub tag: String,
+    /// Namespace when it is not HTML (SVG, MathML).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ns: Option<String>,
+    /// Attributes in document order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attrs: Vec<(String, String)>,
+    /// Live form state (value, checked) where it is not what the attributes say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<FormState>,
+    /// The text of a linked stylesheet, when it was readable at record time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub css: Option<String>,
+}
+
+/// The live state of a form control.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FormState {
+    /// A text-like value (input, textarea, select).
+    Value {
+        /// The value.
+        value: String,
+    },
+    /// A checkbox or radio button.
+    Checked {
+        /// Whether it is checked.
+        checked: bool,
+    },
+    /// A sensitive field (a password) whose value is never recorded. `filled` tells the player
+    /// whether to draw a fixed placeholder; the length is never kept.
+    Masked {
+        /// Whether the field held anything.
+        filled: bool,
+    },
+}
+
+/// The net effect of the DOM mutations delivered in one MutationObserver callback.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MutationBatch {
+    /// Nodes removed from their parents, applied first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removes: Vec<Removal>,
+    /// Subtrees inserted, applied in order after the removals.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adds: Vec<Addition>,
+    /// Attribute changes on nodes that were already recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attrs: Vec<AttributeChange>,
+    /// Text changes on text or comment nodes that were already recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub texts: Vec<TextChange>,
+}
+
+impl MutationBatch {
+    /// True when the batch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.removes.is_empty() && self.adds.is_empty() && self.attrs.is_empty() && self.texts.is_empty()
+    }
+}
+
+/// A node leaving its parent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Removal {
+    /// The parent it left.
+    pub parent: NodeId,
+    /// The node (its whole subtree goes with it).
+    pub id: NodeId,
+}
+
+/// A subtree inserted into the document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Addition {
+    /// The new parent.
+    pub parent: NodeId,
+    /// The sibling it is inserted before; `None` appends.
+    pub before: Option<NodeId>,
+    /// The inserted subtree, as it was at the end of the task (its root first).
+    pub nodes: Vec<SerializedNode>,
+}
+
+/// An attribute set or removed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    /// The element.
+    pub id: NodeId,
+    /// Attribute name.
+    pub name: String,
+    /// New value, `None` when removed.
+    pub value: Option<String>,
+}
+
+/// New data of a text or comment node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TextChange {
+    /// The node.
+    pub id: NodeId,
+    /// Its new data.
+    pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Event {
+        Event {
+            t: 1_700_000_000_123.5,
+            page: 1,
+            data: EventData::Snapshot(Snapshot {
+                url: "http://127.0.0.1/".into(),
+                title: "t".into(),
+                width: 800,
+                height: 600,
+                nodes: vec![
+                    SerializedNode { id: 1, parent: None, kind: NodeKind::Document },
+                    SerializedNode {
+                        id: 2,
+                        parent: Some(1),
+                        kind: NodeKind::Doctype { name: "html".into(), public_id: String::new(), system_id: String::new() },
+                    },
+                    SerializedNode {
+                        id: 3,
+                        parent: Some(1),
+                        kind: NodeKind::Element(ElementNode {
+                            tag: "input".into(),
+                            ns: None,
+                            attrs: vec![("type".into(), "text".into())],
+                            form: Some(FormState::Value { value: "héllo \"q\"".into() }),
+                            css: None,
+                        }),
+                    },
+                ],
+                scrolls: vec![ScrollPosition { target: 1, x: 0.0, y: 120.0 }],
+                focus: Some(3),
+            }),
+        }
+    }
+
+    #[test]
+    fn events_round_trip_through_json() {
+        let events = vec![
+            sample(),
+            Event { t: 2.0, page: 0, data: EventData::PointerMove { x: 1.5, y: 2.0 } },
+            Event { t: 3.0, page: 0, data: EventData::Input { target: 3, state: FormState::Masked { filled: true } } },
+            Event {
+                t: 4.0,
+                page: 0,
+                data: EventData::Mutation(MutationBatch {
+                    removes: vec![Removal { parent: 1, id: 3 }],
+                    adds: vec![],
+                    attrs: vec![AttributeChange { id: 2, name: "class".into(), value: None }],
+                    texts: vec![TextChange { id: 4, text: "x".into() }],
+                }),
+            },
+        ];
+        let json = serde_json::to_string(&events).unwrap();
+        let back: Vec<Event> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, events);
+    }
+
+    #[test]
+    fn flat_nodes_serialise_compactly() {
+        let n = SerializedNode { id: 7, parent: Some(3), kind: NodeKind::Text { text: "x".into() } };
+        assert_eq!(serde_json::to_string(&n).unwrap(), r#"{"id":7,"parent":3,"type":"text","text":"x"}"#);
+    }
+
+    #[test]
+    fn unknown_event_kind_is_an_error() {
+        let err = serde_json::from_str::<Event>(r#"{"t":1,"page":0,"data":{"kind":"teleport"}}"#).unwrap_err();
+        assert!(err.to_string().contains("teleport"), "{err}");
+    }
+}

@@ -1,0 +1,11 @@
+//! The functional core: plain Rust with no browser APIs, tested on the host with `cargo test`.
+
+pub mod chunk;
+pub mod coalesce;
+pub mod event;
+pub mod format;
+pub mod mask;
+pub mod player;
+pub mod protocol;
+pub mod sanitize;
+pub mod vdom;

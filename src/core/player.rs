@@ -1,0 +1,323 @@
+//! The replay state machine: a clock over a session's events, play/pause, speed and seeking.
+//!
+//! The shell calls [`Player::tick`] on every animation frame with the real time elapsed and
+//! [`Player::seek`] when the user drags the seek bar; both answer with the [`DomOp`]s to apply.
+//! Seeking rebuilds the [`VirtualDom`] from the nearest snapshot at or before the target and
+//! renders it once, so seeking backwards costs the same as seeking forwards.
+
+use crate::core::event::{Event, EventData};
+use crate::core::vdom::{DomOp, VirtualDom};
+
+/// Whether the clock runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlayState {
+    /// The clock advances with real time times the speed.
+    Playing,
+    /// The clock stands still.
+    Paused,
+    /// The clock reached the end of the session.
+    Ended,
+}
+
+/// Plays one session.
+#[derive(Debug)]
+pub struct Player {
+    events: Vec<Event>,
+    started_at: f64,
+    duration: f64,
+    /// Index of the next event to apply.
+    cursor: usize,
+    /// Milliseconds since `started_at` shown now.
+    position: f64,
+    state: PlayState,
+    speed: f64,
+    dom: VirtualDom,
+}
+
+impl Player {
+    /// A paused player at position 0 over `events` (sorted here by time, stably), for a session
+    /// that started at `started_at` (epoch ms) and lasted at least `duration_ms`.
+    pub fn new(mut events: Vec<Event>, started_at: f64, duration_ms: f64) -> Player {
+        events.sort_by(|a, b| a.t.total_cmp(&b.t));
+        let last = events.last().map(|e| e.t - started_at).unwrap_or(0.0);
+        Player {
+            events,
+            started_at,
+            duration: duration_ms.max(last).max(0.0),
+            cursor: 0,
+            position: 0.0,
+            state: PlayState::Paused,
+            speed: 1.0,
+            dom: VirtualDom::default(),
+        }
+    }
+
+    /// Length of the session in ms.
+    pub fn duration(&self) -> f64 {
+        self.duration
+    }
+
+    /// Current position in ms since the start.
+    pub fn position(&self) -> f64 {
+        self.position
+    }
+
+    /// Play state.
+    pub fn state(&self) -> PlayState {
+        self.state
+    }
+
+    /// Playback speed multiplier.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    /// The model of the document shown now.
+    pub fn dom(&self) -> &VirtualDom {
+        &self.dom
+    }
+
+    /// Pages of the session as (page index, ms since start of its snapshot, url), for the timeline.
+    pub fn pages(&self) -> Vec<(u32, f64, String)> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.data {
+                EventData::Snapshot(s) => Some((e.page, e.t - self.started_at, s.url.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Starts the clock (from the start again if the session had ended).
+    pub fn play(&mut self) -> Vec<DomOp> {
+        let ops = if self.state == PlayState::Ended || self.position >= self.duration { self.seek(0.0) } else { Vec::new() };
+        self.state = PlayState::Playing;
+        ops
+    }
+
+    /// Stops the clock.
+    pub fn pause(&mut self) {
+        if self.state == PlayState::Playing {
+            self.state = PlayState::Paused;
+        }
+    }
+
+    /// Sets the speed (clamped to 0.1–16).
+    pub fn set_speed(&mut self, speed: f64) {
+        self.speed = if speed.is_finite() { speed.clamp(0.1, 16.0) } else { 1.0 };
+    }
+
+    /// Advances the clock by `real_ms` of wall time and returns the operations to apply.
+    pub fn tick(&mut self, real_ms: f64) -> Vec<DomOp> {
+        if self.state != PlayState::Playing || !real_ms.is_finite() || real_ms <= 0.0 {
+            return Vec::new();
+        }
+        let target = (self.position + real_ms * self.speed).min(self.duration);
+        let mut ops = Vec::new();
+        while let Some(event) = self.events.get(self.cursor) {
+            if event.t - self.started_at > target {
+                break;
+            }
+            self.dom.apply_into(event, &mut ops);
+            self.cursor += 1;
+        }
+        self.position = target;
+        if target >= self.duration {
+            self.state = PlayState::Ended;
+        }
+        ops
+    }
+
+    /// Moves to `at` ms (clamped to the session) and returns the operations that render it. The
+    /// play state is kept (an ended session becomes paused when moved back).
+    pub fn seek(&mut self, at: f64) -> Vec<DomOp> {
+        let at = if at.is_nan() { 0.0 } else { at.clamp(0.0, self.duration) };
+        let target = self.started_at + at;
+        // Events up to and including `target`; start from the last snapshot among them.
+        let end = self.events.partition_point(|e| e.t <= target);
+        let start = self.events[..end].iter().rposition(|e| matches!(e.data, EventData::Snapshot(_)));
+        let start = match start {
+            // Forward seek within the same page: continue from where we are.
+            Some(s) if s < self.cursor && self.cursor <= end => self.cursor,
+            Some(s) => {
+                self.dom = VirtualDom::default();
+                s
+            }
+            None => {
+                self.dom = VirtualDom::default();
+                end
+            }
+        };
+        for event in &self.events[start..end] {
+            self.dom.apply(event);
+        }
+        self.cursor = end;
+        self.position = at;
+        if self.state == PlayState::Ended && at < self.duration {
+            self.state = PlayState::Paused;
+        }
+        self.dom.render()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::event::*;
+
+    const T0: f64 = 1_000_000.0;
+
+    fn el(id: NodeId, parent: NodeId, tag: &str, attrs: &[(&str, &str)]) -> SerializedNode {
+        SerializedNode {
+            id,
+            parent: Some(parent),
+            kind: NodeKind::Element(ElementNode {
+                tag: tag.into(),
+                ns: None,
+                attrs: attrs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+                form: None,
+                css: None,
+            }),
+        }
+    }
+
+    fn snapshot(page: u32, t: f64, body_attrs: &[(&str, &str)]) -> Event {
+        let mut body = el(3, 2, "body", body_attrs);
+        body.parent = Some(2);
+        Event {
+            t,
+            page,
+            data: EventData::Snapshot(Snapshot {
+                url: format!("http://127.0.0.1/{page}"),
+                title: String::new(),
+                width: 800,
+                height: 600,
+                nodes: vec![
+                    SerializedNode { id: 1, parent: None, kind: NodeKind::Document },
+                    SerializedNode { id: 10, parent: Some(1), kind: NodeKind::Doctype { name: "html".into(), public_id: String::new(), system_id: String::new() } },
+                    el(2, 1, "html", &[]),
+                    body,
+                    SerializedNode { id: 4, parent: Some(3), kind: NodeKind::Text { text: "hello".into() } },
+                ],
+                scrolls: vec![],
+                focus: None,
+            }),
+        }
+    }
+
+    fn mutation(t: f64, batch: MutationBatch) -> Event {
+        Event { t, page: 0, data: EventData::Mutation(batch) }
+    }
+
+    fn session() -> Vec<Event> {
+        vec![
+            snapshot(0, T0, &[]),
+            mutation(T0 + 100.0, MutationBatch { adds: vec![Addition { parent: 3, before: Some(4), nodes: vec![el(5, 3, "div", &[("id", "a")])] }], ..Default::default() }),
+            mutation(T0 + 200.0, MutationBatch { attrs: vec![AttributeChange { id: 3, name: "class".into(), value: Some("dark".into()) }], ..Default::default() }),
+            mutation(T0 + 300.0, MutationBatch { texts: vec![TextChange { id: 4, text: "bye".into() }], removes: vec![Removal { parent: 3, id: 5 }], ..Default::default() }),
+            Event { t: T0 + 400.0, page: 0, data: EventData::Click { target: Some(3), x: 5.0, y: 6.0 } },
+        ]
+    }
+
+    #[test]
+    fn seeking_gives_the_state_at_that_time_in_any_order() {
+        let mut p = Player::new(session(), T0, 0.0);
+        assert_eq!(p.duration(), 400.0);
+        let at = |p: &mut Player, ms: f64| {
+            p.seek(ms);
+            p.dom().outline()
+        };
+        let s250 = at(&mut p, 250.0);
+        assert!(s250.contains("<body class=\"dark\">"), "{s250}");
+        assert!(s250.contains("<div id=\"a\">"));
+        let s50 = at(&mut p, 50.0);
+        assert!(!s50.contains("div"), "{s50}");
+        assert!(!s50.contains("dark"));
+        let end = at(&mut p, f64::INFINITY);
+        assert!(end.contains("\"bye\"") && !end.contains("div"), "{end}");
+        // Backwards then forwards again yields the same text as a fresh player.
+        at(&mut p, 0.0);
+        let again = at(&mut p, 250.0);
+        assert_eq!(again, s250);
+    }
+
+    #[test]
+    fn playing_applies_events_as_the_clock_passes_them() {
+        let mut p = Player::new(session(), T0, 0.0);
+        let initial = p.seek(0.0);
+        assert!(initial.iter().any(|op| matches!(op, DomOp::Reset { doctype: Some(d), .. } if d == "<!DOCTYPE html>")));
+        p.play();
+        let ops = p.tick(150.0);
+        assert_eq!(
+            ops.iter().filter(|op| matches!(op, DomOp::Insert { parent: 3, id: 5, before: Some(4) })).count(),
+            1,
+            "{ops:?}"
+        );
+        p.set_speed(2.0);
+        let ops = p.tick(50.0); // +100 ms of session time: 250
+        assert!(ops.contains(&DomOp::SetAttribute { id: 3, name: "class".into(), value: "dark".into() }));
+        p.pause();
+        assert!(p.tick(1000.0).is_empty());
+        p.play();
+        let ops = p.tick(1000.0);
+        assert!(ops.contains(&DomOp::Click { x: 5.0, y: 6.0 }));
+        assert!(ops.iter().any(|op| matches!(op, DomOp::Remove { id: 5, .. })));
+        assert_eq!(p.state(), PlayState::Ended);
+        assert_eq!(p.position(), 400.0);
+    }
+
+    #[test]
+    fn rendering_is_sanitised() {
+        let mut events = session();
+        events.push(mutation(
+            T0 + 350.0,
+            MutationBatch {
+                adds: vec![Addition {
+                    parent: 3,
+                    before: None,
+                    nodes: vec![el(6, 3, "img", &[("src", "javascript:alert(1)"), ("onerror", "alert(2)"), ("alt", "x")]), el(7, 6, "script", &[("src", "/evil.js")])],
+                }],
+                ..Default::default()
+            },
+        ));
+        let mut p = Player::new(events, T0, 0.0);
+        let ops = p.seek(400.0);
+        let text = format!("{ops:?}");
+        assert!(!text.contains("alert"), "{text}");
+        assert!(!text.contains("evil.js"), "{text}");
+        assert!(text.contains("text/x-tabreel-inert"));
+    }
+
+    #[test]
+    fn a_navigation_starts_a_new_page_and_old_page_events_are_ignored() {
+        let mut events = session();
+        events.push(snapshot(1, T0 + 500.0, &[("class", "page2")]));
+        // A straggler from page 0 after page 1 began must not touch page 1.
+        events.push(mutation(T0 + 600.0, MutationBatch { texts: vec![TextChange { id: 4, text: "stale".into() }], ..Default::default() }));
+        let mut p = Player::new(events, T0, 1000.0);
+        assert_eq!(p.pages().len(), 2);
+        p.seek(1000.0);
+        assert_eq!(p.dom().page(), Some(1));
+        let outline = p.dom().outline();
+        assert!(outline.contains("page2") && outline.contains("\"hello\"") && !outline.contains("stale"), "{outline}");
+        p.seek(450.0);
+        assert_eq!(p.dom().page(), Some(0));
+    }
+
+    #[test]
+    fn malformed_mutations_are_ignored_not_fatal() {
+        let events = vec![
+            snapshot(0, T0, &[]),
+            mutation(T0 + 1.0, MutationBatch {
+                removes: vec![Removal { parent: 99, id: 4 }, Removal { parent: 3, id: 12345 }],
+                adds: vec![Addition { parent: 777, before: None, nodes: vec![el(8, 777, "p", &[])] }, Addition { parent: 3, before: Some(999), nodes: vec![] }],
+                attrs: vec![AttributeChange { id: 4, name: "x".into(), value: Some("y".into()) }],
+                texts: vec![TextChange { id: 2, text: "no".into() }],
+            }),
+        ];
+        let mut p = Player::new(events, T0, 0.0);
+        p.seek(10.0);
+        let outline = p.dom().outline();
+        assert!(outline.contains("\"hello\"") && !outline.contains("<p"), "{outline}");
+    }
+}

@@ -1,0 +1,142 @@
+//! What the player does to recorded markup so that a replay never runs recorded code and never
+//! reaches the recorded site.
+//!
+//! The replay frame is sandboxed without `allow-scripts` and its page has a strict CSP; this is
+//! the second wall: inline handlers and script URLs are dropped, scripts are made inert, frames
+//! lose their sources and `<meta http-equiv>` cannot refresh or navigate. Linked stylesheets
+//! whose text was captured become `<style>` elements, so no stylesheet is fetched.
+
+/// The type given to recorded `<script>` elements: never executable, hidden by the UA sheet.
+pub const INERT_SCRIPT_TYPE: &str = "text/x-tabreel-inert";
+/// Where a replaced stylesheet link keeps its original `href`, for inspection.
+pub const ORIGINAL_HREF_ATTR: &str = "data-tabreel-href";
+
+/// An element as the player builds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SafeElement {
+    /// Tag to create.
+    pub tag: String,
+    /// Attributes to set.
+    pub attrs: Vec<(String, String)>,
+    /// Stylesheet text to put inside the element (a captured `<link rel=stylesheet>`).
+    pub css: Option<String>,
+}
+
+/// Attributes whose value is a URL that a browser may navigate to or execute.
+const URL_ATTRS: &[&str] = &["href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "ping", "codebase", "cite"];
+
+/// Makes a recorded element safe to build in the replay frame.
+pub fn sanitize_element(tag: &str, attrs: &[(String, String)], css: Option<&str>) -> SafeElement {
+    let tag_lc = tag.to_ascii_lowercase();
+    let is_stylesheet_link = tag_lc == "link"
+        && css.is_some()
+        && attrs.iter().any(|(n, v)| n.eq_ignore_ascii_case("rel") && v.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("stylesheet")));
+    let mut out = Vec::with_capacity(attrs.len());
+    for (name, value) in attrs {
+        if let Some(kept) = sanitize_attribute(&tag_lc, name, value) {
+            out.push(kept);
+        }
+    }
+    if is_stylesheet_link {
+        let mut style_attrs: Vec<(String, String)> = out
+            .into_iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("media") || n.eq_ignore_ascii_case("title") || n.eq_ignore_ascii_case("id"))
+            .collect();
+        if let Some((_, href)) = attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case("href")) {
+            style_attrs.push((ORIGINAL_HREF_ATTR.into(), href.clone()));
+        }
+        return SafeElement { tag: "style".into(), attrs: style_attrs, css: css.map(str::to_owned) };
+    }
+    if tag_lc == "script" {
+        out.retain(|(n, _)| !n.eq_ignore_ascii_case("type") && !n.eq_ignore_ascii_case("src"));
+        out.push(("type".into(), INERT_SCRIPT_TYPE.into()));
+    }
+    SafeElement { tag: tag.to_owned(), attrs: out, css: None }
+}
+
+/// Makes one attribute safe for an element with lower-case tag `tag`; `None` drops it.
+pub fn sanitize_attribute(tag: &str, name: &str, value: &str) -> Option<(String, String)> {
+    let lname = name.to_ascii_lowercase();
+    if lname.starts_with("on") || lname == "srcdoc" {
+        return None;
+    }
+    if tag == "meta" && lname == "http-equiv" {
+        return None;
+    }
+    if matches!(tag, "iframe" | "frame" | "object" | "embed") && matches!(lname.as_str(), "src" | "data") {
+        return None;
+    }
+    if tag == "script" && matches!(lname.as_str(), "src" | "type") {
+        return None;
+    }
+    if URL_ATTRS.contains(&lname.as_str()) && is_script_url(value) {
+        return None;
+    }
+    Some((name.to_owned(), value.to_owned()))
+}
+
+/// True for `javascript:`/`vbscript:` URLs and HTML `data:` URLs, however they are spelled.
+pub fn is_script_url(value: &str) -> bool {
+    // Browsers strip leading C0 controls/space and ignore tabs and newlines anywhere in the scheme.
+    let cleaned: String = value
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .take(32)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    cleaned.starts_with("javascript:")
+        || cleaned.starts_with("vbscript:")
+        || cleaned.starts_with("data:text/html")
+        || cleaned.starts_with("data:image/svg")
+        || cleaned.starts_with("data:application/xhtml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(n: &str, v: &str) -> (String, String) {
+        (n.into(), v.into())
+    }
+
+    #[test]
+    fn inline_handlers_are_dropped() {
+        let e = sanitize_element("img", &[a("src", "x.png"), a("onerror", "alert(1)"), a("OnLoad", "x()")], None);
+        assert_eq!(e.attrs, vec![a("src", "x.png")]);
+    }
+
+    #[test]
+    fn script_urls_are_dropped_however_spelled() {
+        for v in ["javascript:alert(1)", "  JaVaScRiPt:alert(1)", "java\tscript:x", "\u{1}javascript:x", "data:text/html,<script>", "vbscript:x"] {
+            assert!(is_script_url(v), "{v:?}");
+            assert_eq!(sanitize_element("a", &[a("href", v)], None).attrs, vec![], "{v:?}");
+        }
+        assert!(!is_script_url("https://example.com/javascript:x"));
+        assert!(!is_script_url("data:image/png;base64,AAAA"));
+    }
+
+    #[test]
+    fn scripts_become_inert() {
+        let e = sanitize_element("script", &[a("src", "/app.js"), a("type", "module"), a("id", "s")], None);
+        assert_eq!(e.tag, "script");
+        assert_eq!(e.attrs, vec![a("id", "s"), a("type", INERT_SCRIPT_TYPE)]);
+    }
+
+    #[test]
+    fn frames_meta_refresh_and_srcdoc_are_neutralised() {
+        assert_eq!(sanitize_element("iframe", &[a("src", "https://x/"), a("srcdoc", "<script>"), a("width", "3")], None).attrs, vec![a("width", "3")]);
+        assert_eq!(sanitize_element("meta", &[a("http-equiv", "refresh"), a("content", "0;url=https://x")], None).attrs, vec![a("content", "0;url=https://x")]);
+    }
+
+    #[test]
+    fn captured_stylesheet_links_become_style_elements() {
+        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "/a.css"), a("media", "screen")], Some("p{color:red}"));
+        assert_eq!(e.tag, "style");
+        assert_eq!(e.css.as_deref(), Some("p{color:red}"));
+        assert_eq!(e.attrs, vec![a("media", "screen"), a(ORIGINAL_HREF_ATTR, "/a.css")]);
+        // Without captured text the link stays (the replay page's CSP blocks the fetch).
+        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "/a.css")], None);
+        assert_eq!(e.tag, "link");
+    }
+}

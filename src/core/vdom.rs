@@ -1,0 +1,477 @@
+//! The player's model of the replayed document, and the DOM operations that bring a real
+//! document in line with it.
+//!
+//! [`VirtualDom`] applies recorded events and answers with [`DomOp`]s; the player shell is a dumb
+//! interpreter of those operations over web-sys. Seeking rebuilds the model without touching the
+//! real DOM and then renders it once. Every element is passed through [`crate::core::sanitize`]
+//! on its way out, so no operation can carry recorded code into the replay frame.
+
+use std::collections::HashMap;
+
+use crate::core::event::{Event, EventData, FormState, MutationBatch, NodeId, NodeKind, SerializedNode, Snapshot};
+use crate::core::sanitize::{sanitize_attribute, sanitize_element};
+
+/// One change to apply to the real replay document.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DomOp {
+    /// Start a fresh document (standards mode when `doctype` is given) known by `document`.
+    Reset {
+        /// The recorded document node's id.
+        document: NodeId,
+        /// The doctype as markup (`<!DOCTYPE html>`), or `None` for quirks mode.
+        doctype: Option<String>,
+    },
+    /// Create an element.
+    CreateElement {
+        /// Its id.
+        id: NodeId,
+        /// Tag name.
+        tag: String,
+        /// Namespace, when not HTML.
+        ns: Option<String>,
+    },
+    /// Create a text node.
+    CreateText {
+        /// Its id.
+        id: NodeId,
+        /// Its data.
+        text: String,
+    },
+    /// Create a comment.
+    CreateComment {
+        /// Its id.
+        id: NodeId,
+        /// Its data.
+        text: String,
+    },
+    /// Set an attribute.
+    SetAttribute {
+        /// The element.
+        id: NodeId,
+        /// Name (may carry a namespace prefix such as `xlink:`).
+        name: String,
+        /// Value.
+        value: String,
+    },
+    /// Remove an attribute.
+    RemoveAttribute {
+        /// The element.
+        id: NodeId,
+        /// Name.
+        name: String,
+    },
+    /// Replace the text content of an element (captured stylesheet text of a `<style>`).
+    SetStyleText {
+        /// The element.
+        id: NodeId,
+        /// CSS text.
+        css: String,
+    },
+    /// Insert `id` into `parent` before `before` (append when `None`).
+    Insert {
+        /// The parent.
+        parent: NodeId,
+        /// The node.
+        id: NodeId,
+        /// The following sibling.
+        before: Option<NodeId>,
+    },
+    /// Remove a node (and forget its subtree).
+    Remove {
+        /// The node.
+        id: NodeId,
+        /// Every id in the removed subtree, the node first, so the shell can forget them.
+        subtree: Vec<NodeId>,
+    },
+    /// Set a text or comment node's data.
+    SetText {
+        /// The node.
+        id: NodeId,
+        /// The data.
+        text: String,
+    },
+    /// Set a form control's live state.
+    SetForm {
+        /// The control.
+        id: NodeId,
+        /// Its state.
+        state: FormState,
+    },
+    /// Scroll an element (or the viewport, for the document's id).
+    Scroll {
+        /// The node.
+        id: NodeId,
+        /// scrollLeft.
+        x: f64,
+        /// scrollTop.
+        y: f64,
+    },
+    /// Move focus (blur when `None`).
+    Focus {
+        /// The element.
+        id: Option<NodeId>,
+    },
+    /// The recorded viewport size.
+    Viewport {
+        /// Width in CSS pixels.
+        width: u32,
+        /// Height in CSS pixels.
+        height: u32,
+    },
+    /// Draw the pointer at a position.
+    Pointer {
+        /// x in CSS pixels.
+        x: f64,
+        /// y in CSS pixels.
+        y: f64,
+    },
+    /// Draw a click marker at a position.
+    Click {
+        /// x in CSS pixels.
+        x: f64,
+        /// y in CSS pixels.
+        y: f64,
+    },
+}
+
+/// Text shown in a masked field that held something: fixed, so it reveals no length.
+pub const MASK_PLACEHOLDER: &str = "••••••••";
+
+#[derive(Clone, Debug)]
+struct VNode {
+    kind: NodeKind,
+    parent: Option<NodeId>,
+    children: Vec<NodeId>,
+}
+
+/// The replayed document at the player's current time.
+#[derive(Clone, Debug, Default)]
+pub struct VirtualDom {
+    nodes: HashMap<NodeId, VNode>,
+    document: Option<NodeId>,
+    page: Option<u32>,
+    scrolls: HashMap<NodeId, (f64, f64)>,
+    focus: Option<NodeId>,
+    viewport: (u32, u32),
+    pointer: Option<(f64, f64)>,
+    url: String,
+    title: String,
+}
+
+impl VirtualDom {
+    /// The page (navigation index) currently shown, if any.
+    pub fn page(&self) -> Option<u32> {
+        self.page
+    }
+
+    /// The viewport size of the current page.
+    pub fn viewport(&self) -> (u32, u32) {
+        self.viewport
+    }
+
+    /// URL of the page currently shown.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Title recorded with the current page's snapshot.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// Number of nodes in the model.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when nothing has been loaded.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Applies one event and returns the operations that show it.
+    pub fn apply(&mut self, event: &Event) -> Vec<DomOp> {
+        let mut ops = Vec::new();
+        self.apply_into(event, &mut ops);
+        ops
+    }
+
+    /// Applies one event, appending the operations that show it to `ops`.
+    pub fn apply_into(&mut self, event: &Event, ops: &mut Vec<DomOp>) {
+        if let EventData::Snapshot(snapshot) = &event.data {
+            self.load(snapshot, event.page);
+            self.render_into(ops);
+            return;
+        }
+        if self.page != Some(event.page) {
+            return; // events of a page whose snapshot we do not have
+        }
+        match &event.data {
+            EventData::Snapshot(_) => unreachable!(),
+            EventData::Mutation(batch) => self.apply_mutation(batch, ops),
+            EventData::PointerMove { x, y } => {
+                self.pointer = Some((*x, *y));
+                ops.push(DomOp::Pointer { x: *x, y: *y });
+            }
+            EventData::Click { x, y, .. } => {
+                self.pointer = Some((*x, *y));
+                ops.push(DomOp::Pointer { x: *x, y: *y });
+                ops.push(DomOp::Click { x: *x, y: *y });
+            }
+            EventData::Scroll { target, x, y } => {
+                if self.nodes.contains_key(target) {
+                    self.scrolls.insert(*target, (*x, *y));
+                    ops.push(DomOp::Scroll { id: *target, x: *x, y: *y });
+                }
+            }
+            EventData::Input { target, state } => {
+                if let Some(VNode { kind: NodeKind::Element(e), .. }) = self.nodes.get_mut(target) {
+                    e.form = Some(state.clone());
+                    ops.push(DomOp::SetForm { id: *target, state: state.clone() });
+                }
+            }
+            EventData::Focus { target } => {
+                let target = target.filter(|t| self.nodes.contains_key(t));
+                self.focus = target;
+                ops.push(DomOp::Focus { id: target });
+            }
+            EventData::Viewport { width, height } => {
+                self.viewport = (*width, *height);
+                ops.push(DomOp::Viewport { width: *width, height: *height });
+            }
+        }
+    }
+
+    fn load(&mut self, snapshot: &Snapshot, page: u32) {
+        *self = VirtualDom {
+            page: Some(page),
+            viewport: (snapshot.width, snapshot.height),
+            url: snapshot.url.clone(),
+            title: snapshot.title.clone(),
+            ..Default::default()
+        };
+        let root = snapshot.nodes.first().map(|n| n.id);
+        self.document = root;
+        self.insert_subtree(&snapshot.nodes, None, None);
+        for s in &snapshot.scrolls {
+            if self.nodes.contains_key(&s.target) {
+                self.scrolls.insert(s.target, (s.x, s.y));
+            }
+        }
+        self.focus = snapshot.focus.filter(|f| self.nodes.contains_key(f));
+    }
+
+    /// Adds a flat subtree to the model under `parent` before `before`; returns the root id if it
+    /// was added. Nodes whose parent is unknown are skipped (a malformed subtree).
+    fn insert_subtree(&mut self, nodes: &[SerializedNode], parent: Option<NodeId>, before: Option<NodeId>) -> Option<NodeId> {
+        let root = nodes.first()?;
+        if self.nodes.contains_key(&root.id) {
+            self.remove_subtree(root.id);
+        }
+        if let Some(p) = parent {
+            let siblings = &mut self.nodes.get_mut(&p)?.children;
+            let pos = before.and_then(|b| siblings.iter().position(|&c| c == b)).unwrap_or(siblings.len());
+            siblings.insert(pos, root.id);
+        }
+        self.nodes.insert(root.id, VNode { kind: root.kind.clone(), parent, children: vec![] });
+        for n in &nodes[1..] {
+            let Some(p) = n.parent else { continue };
+            if self.nodes.contains_key(&n.id) {
+                continue; // a duplicate id would corrupt the tree
+            }
+            let Some(pnode) = self.nodes.get_mut(&p) else { continue };
+            pnode.children.push(n.id);
+            self.nodes.insert(n.id, VNode { kind: n.kind.clone(), parent: Some(p), children: vec![] });
+        }
+        Some(root.id)
+    }
+
+    /// Removes a node and its subtree from the model; returns the removed ids, the node first.
+    fn remove_subtree(&mut self, id: NodeId) -> Vec<NodeId> {
+        let mut removed = Vec::new();
+        if let Some(parent) = self.nodes.get(&id).and_then(|n| n.parent) {
+            if let Some(p) = self.nodes.get_mut(&parent) {
+                p.children.retain(|&c| c != id);
+            }
+        }
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            if let Some(node) = self.nodes.remove(&n) {
+                removed.push(n);
+                self.scrolls.remove(&n);
+                if self.focus == Some(n) {
+                    self.focus = None;
+                }
+                stack.extend(node.children.iter().rev());
+            }
+        }
+        removed
+    }
+
+    fn apply_mutation(&mut self, batch: &MutationBatch, ops: &mut Vec<DomOp>) {
+        for r in &batch.removes {
+            if self.nodes.get(&r.id).is_some_and(|n| n.parent == Some(r.parent)) {
+                let subtree = self.remove_subtree(r.id);
+                ops.push(DomOp::Remove { id: r.id, subtree });
+            }
+        }
+        for a in &batch.adds {
+            let Some(root) = a.nodes.first() else { continue };
+            if !self.nodes.contains_key(&a.parent) {
+                continue;
+            }
+            if self.nodes.contains_key(&root.id) {
+                let subtree = self.remove_subtree(root.id);
+                ops.push(DomOp::Remove { id: root.id, subtree });
+            }
+            let before = a.before.filter(|b| self.nodes.get(b).is_some_and(|n| n.parent == Some(a.parent)));
+            if let Some(id) = self.insert_subtree(&a.nodes, Some(a.parent), before) {
+                self.create_into(id, ops);
+                ops.push(DomOp::Insert { parent: a.parent, id, before });
+            }
+        }
+        for c in &batch.attrs {
+            let Some(VNode { kind: NodeKind::Element(e), .. }) = self.nodes.get_mut(&c.id) else { continue };
+            let tag = e.tag.to_ascii_lowercase();
+            match &c.value {
+                Some(v) => {
+                    match e.attrs.iter_mut().find(|(n, _)| *n == c.name) {
+                        Some(slot) => slot.1 = v.clone(),
+                        None => e.attrs.push((c.name.clone(), v.clone())),
+                    }
+                    if let Some((name, value)) = sanitize_attribute(&tag, &c.name, v) {
+                        if !(tag == "link" && e.css.is_some()) {
+                            ops.push(DomOp::SetAttribute { id: c.id, name, value });
+                        }
+                    }
+                }
+                None => {
+                    e.attrs.retain(|(n, _)| *n != c.name);
+                    ops.push(DomOp::RemoveAttribute { id: c.id, name: c.name.clone() });
+                }
+            }
+        }
+        for t in &batch.texts {
+            if let Some(VNode { kind: NodeKind::Text { text } | NodeKind::Comment { text }, .. }) = self.nodes.get_mut(&t.id) {
+                text.clone_from(&t.text);
+                ops.push(DomOp::SetText { id: t.id, text: t.text.clone() });
+            }
+        }
+    }
+
+    /// Operations that build the whole current document from nothing.
+    pub fn render(&self) -> Vec<DomOp> {
+        let mut ops = Vec::new();
+        self.render_into(&mut ops);
+        ops
+    }
+
+    fn render_into(&self, ops: &mut Vec<DomOp>) {
+        let Some(doc) = self.document else { return };
+        let Some(root) = self.nodes.get(&doc) else { return };
+        let doctype = root.children.iter().find_map(|c| match &self.nodes[c].kind {
+            NodeKind::Doctype { name, public_id, system_id } => Some(doctype_markup(name, public_id, system_id)),
+            _ => None,
+        });
+        ops.push(DomOp::Viewport { width: self.viewport.0, height: self.viewport.1 });
+        ops.push(DomOp::Reset { document: doc, doctype });
+        for &child in &root.children {
+            if matches!(self.nodes[&child].kind, NodeKind::Doctype { .. }) {
+                continue;
+            }
+            self.create_into(child, ops);
+            ops.push(DomOp::Insert { parent: doc, id: child, before: None });
+        }
+        let mut scrolls: Vec<_> = self.scrolls.iter().collect();
+        scrolls.sort_by_key(|(id, _)| **id);
+        for (&id, &(x, y)) in scrolls {
+            ops.push(DomOp::Scroll { id, x, y });
+        }
+        if self.focus.is_some() {
+            ops.push(DomOp::Focus { id: self.focus });
+        }
+        if let Some((x, y)) = self.pointer {
+            ops.push(DomOp::Pointer { x, y });
+        }
+    }
+
+    /// Operations that build the detached subtree rooted at `id`: every node is created (with its
+    /// sanitised attributes), then children are attached in order, then form state is set (a
+    /// `<select>` needs its options first).
+    fn create_into(&self, id: NodeId, ops: &mut Vec<DomOp>) {
+        let mut order = Vec::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            let Some(node) = self.nodes.get(&n) else { continue };
+            match &node.kind {
+                NodeKind::Element(e) => {
+                    let safe = sanitize_element(&e.tag, &e.attrs, e.css.as_deref());
+                    ops.push(DomOp::CreateElement { id: n, tag: safe.tag, ns: e.ns.clone() });
+                    for (name, value) in safe.attrs {
+                        ops.push(DomOp::SetAttribute { id: n, name, value });
+                    }
+                    if let Some(css) = safe.css {
+                        ops.push(DomOp::SetStyleText { id: n, css });
+                    }
+                    stack.extend(node.children.iter().rev());
+                }
+                NodeKind::Text { text } => ops.push(DomOp::CreateText { id: n, text: text.clone() }),
+                NodeKind::Comment { text } => ops.push(DomOp::CreateComment { id: n, text: text.clone() }),
+                NodeKind::Document | NodeKind::Doctype { .. } => continue,
+            }
+            order.push(n);
+        }
+        for &n in &order {
+            if n == id {
+                continue;
+            }
+            if let Some(parent) = self.nodes[&n].parent {
+                ops.push(DomOp::Insert { parent, id: n, before: None });
+            }
+        }
+        for &n in &order {
+            if let NodeKind::Element(e) = &self.nodes[&n].kind {
+                if let Some(state) = &e.form {
+                    ops.push(DomOp::SetForm { id: n, state: state.clone() });
+                }
+            }
+        }
+    }
+
+    /// A normalised, comparable text form of the model (used by tests and diagnostics).
+    pub fn outline(&self) -> String {
+        let mut out = String::new();
+        let Some(doc) = self.document else { return out };
+        let mut stack = vec![(doc, 0usize)];
+        while let Some((id, depth)) = stack.pop() {
+            let node = &self.nodes[&id];
+            let line = match &node.kind {
+                NodeKind::Document => "#document".to_string(),
+                NodeKind::Doctype { name, .. } => format!("<!DOCTYPE {name}>"),
+                NodeKind::Element(e) => {
+                    let attrs: Vec<String> = e.attrs.iter().map(|(n, v)| format!(" {n}={v:?}")).collect();
+                    let form = e.form.as_ref().map(|f| format!(" [{f:?}]")).unwrap_or_default();
+                    format!("<{}{}>{}", e.tag, attrs.concat(), form)
+                }
+                NodeKind::Text { text } => format!("{text:?}"),
+                NodeKind::Comment { text } => format!("<!--{text}-->"),
+            };
+            out.push_str(&"  ".repeat(depth));
+            out.push_str(&line);
+            out.push('\n');
+            for &c in node.children.iter().rev() {
+                stack.push((c, depth + 1));
+            }
+        }
+        out
+    }
+}
+
+fn doctype_markup(name: &str, public_id: &str, system_id: &str) -> String {
+    match (public_id.is_empty(), system_id.is_empty()) {
+        (true, true) => format!("<!DOCTYPE {name}>"),
+        (false, true) => format!("<!DOCTYPE {name} PUBLIC \"{public_id}\">"),
+        (true, false) => format!("<!DOCTYPE {name} SYSTEM \"{system_id}\">"),
+        (false, false) => format!("<!DOCTYPE {name} PUBLIC \"{public_id}\" \"{system_id}\">"),
+    }
+}
