@@ -1,0 +1,32 @@
+// Service worker glue. MV3 requires listeners to be registered synchronously at start-up, before
+// the wasm engine is ready; each listener waits for the engine and hands the call to Rust
+// (src/shell/worker.rs). No logic lives here.
+import init, {
+  handle_message,
+  handle_port_message,
+  handle_port_disconnect,
+  handle_tab_removed,
+} from "./gen/engine/tabreel.js";
+
+const ready = init({ module_or_path: new URL("./gen/engine/tabreel_bg.wasm", import.meta.url) });
+
+chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  ready
+    .then(() => handle_message(message, sender))
+    .then(sendResponse, (e) => sendResponse({ ok: false, error: String(e?.message ?? e) }));
+  return true; // the answer is asynchronous
+});
+
+chrome.runtime.onConnect.addListener((port) => {
+  if (port.name !== "capture") return port.disconnect();
+  port.onMessage.addListener((message) => {
+    ready.then(() => handle_port_message(port, message)).catch((e) => console.error("tabreel", e));
+  });
+  port.onDisconnect.addListener(() => {
+    ready.then(() => handle_port_disconnect(port));
+  });
+});
+
+chrome.tabs.onRemoved.addListener((tabId) => {
+  ready.then(() => handle_tab_removed(tabId));
+});

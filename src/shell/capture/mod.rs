@@ -1,0 +1,142 @@
+//! The content script: connects to the service worker, records the page when told to, and sends
+//! batches of events on a port. Built with the `capture` feature and lowered to plain JS by
+//! wasm2js, so it runs on every page whatever its CSP, without ever trying to compile wasm there.
+//!
+//! Lifecycle: `capture_main` connects and says `Hello`; the worker answers `Record` (start, or
+//! carry on after the worker restarted) or `Stop`. When the worker is killed the port
+//! disconnects; the next batch reconnects and says `Hello` with the session and page it is
+//! recording, so the recording carries on where it was.
+
+mod dom;
+mod recorder;
+
+use std::cell::RefCell;
+
+use wasm_bindgen::prelude::*;
+
+use crate::core::protocol::{CaptureMessage, WorkerMessage};
+use crate::shell::chrome::{runtime_connect, Port};
+use crate::shell::error::{from_js, to_js};
+use recorder::Recorder;
+
+/// Name of the isolated-world global that marks a live capture (the page cannot see it).
+const ACTIVE_FLAG: &str = "__tabreelCaptureActive";
+
+/// Where this page's recording goes.
+#[derive(Default)]
+struct Link {
+    port: Option<Port>,
+    session: Option<String>,
+    page: Option<u32>,
+}
+
+thread_local! {
+    static LINK: RefCell<Link> = RefCell::new(Link::default());
+    static RECORDER: RefCell<Option<Recorder>> = const { RefCell::new(None) };
+}
+
+/// Entry point, called once by the bundled content script.
+#[wasm_bindgen]
+pub fn capture_main() {
+    connect();
+}
+
+fn log(message: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(&format!("tabreel: {message}")));
+}
+
+/// Opens a port to the worker and introduces this page.
+fn connect() -> Option<Port> {
+    let info = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&info, &"name".into(), &"capture".into());
+    let port = match runtime_connect(&info) {
+        Ok(port) => port,
+        Err(e) => {
+            // The extension was reloaded or removed: this script is orphaned.
+            log(&format!("cannot reach the extension: {}", crate::shell::error::js_message(&e)));
+            return None;
+        }
+    };
+    let on_message = Closure::<dyn FnMut(JsValue)>::new(on_worker_message);
+    port.on_message().add_listener(on_message.as_ref().unchecked_ref());
+    on_message.forget();
+    let disconnected = port.clone();
+    let on_disconnect = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+        LINK.with_borrow_mut(|link| {
+            if link.port.as_ref().is_some_and(|p| JsValue::from(p.clone()) == JsValue::from(disconnected.clone())) {
+                link.port = None;
+            }
+        });
+    });
+    port.on_disconnect().add_listener(on_disconnect.as_ref().unchecked_ref());
+    on_disconnect.forget();
+    let hello = LINK.with_borrow_mut(|link| {
+        link.port = Some(port.clone());
+        CaptureMessage::Hello { session: link.session.clone(), page: link.page }
+    });
+    port.post_message(&to_js(&hello)).ok()?;
+    Some(port)
+}
+
+/// Sends a message, reconnecting once if the worker went away.
+fn send(message: &CaptureMessage) {
+    let value = to_js(message);
+    let port = LINK.with_borrow(|link| link.port.clone()).or_else(connect);
+    if let Some(port) = port {
+        if port.post_message(&value).is_ok() {
+            return;
+        }
+        LINK.with_borrow_mut(|link| link.port = None);
+        if let Some(port) = connect() {
+            if port.post_message(&value).is_ok() {
+                return;
+            }
+        }
+    }
+    log("a batch of events could not be delivered to the extension");
+}
+
+fn on_worker_message(value: JsValue) {
+    let message: WorkerMessage = match from_js(&value, "reading a message from the worker") {
+        Ok(m) => m,
+        Err(e) => return log(&e.to_string()),
+    };
+    match message {
+        WorkerMessage::Record { session, page } => start(session, page),
+        WorkerMessage::Stop => stop(),
+    }
+}
+
+fn start(session: String, page: u32) {
+    let already = LINK.with_borrow_mut(|link| {
+        let same = link.session.as_deref() == Some(session.as_str()) && link.page == Some(page);
+        link.session = Some(session.clone());
+        link.page = Some(page);
+        same
+    });
+    if already && RECORDER.with_borrow(|r| r.is_some()) {
+        return; // a reconnect: carry on
+    }
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let sink = Box::new(move |count: u32, last_t: f64, events: String| {
+        send(&CaptureMessage::Events { session: session.clone(), count, last_t, events });
+    });
+    match Recorder::start(document, page, sink) {
+        Ok(recorder) => RECORDER.with_borrow_mut(|r| *r = Some(recorder)),
+        Err(e) => log(&format!("could not start recording: {}", crate::shell::error::js_message(&e))),
+    }
+}
+
+fn stop() {
+    let recorder = RECORDER.with_borrow_mut(Option::take);
+    if let Some(recorder) = &recorder {
+        recorder.flush();
+    }
+    drop(recorder);
+    let (session, port) = LINK.with_borrow_mut(|link| (link.session.take(), link.port.take()));
+    if let (Some(session), Some(port)) = (session, port) {
+        let _ = port.post_message(&to_js(&CaptureMessage::Stopped { session }));
+        port.disconnect();
+    }
+    let _ = js_sys::Reflect::set(&js_sys::global(), &ACTIVE_FLAG.into(), &JsValue::FALSE);
+}

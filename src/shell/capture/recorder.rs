@@ -1,0 +1,324 @@
+//! Records one page: the snapshot, a MutationObserver, and passive capture-phase listeners for
+//! pointer, clicks, scrolling, form input, focus and viewport size. Events are batched and handed
+//! to a sink at most every [`FLUSH_MS`] (sooner when the batch is large, and at `pagehide`), so
+//! the page pays for one message per batch, not per event.
+//!
+//! Pointer moves are sampled every [`POINTER_SAMPLE_MS`]; scrolls are throttled per element (not
+//! one shared throttle) and the last position of every element is always sent.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use gloo_events::{EventListener, EventListenerOptions};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, MutationObserver, MutationObserverInit, MutationRecord, Node};
+
+use crate::core::coalesce::{coalesce, DomTree, RawRecord};
+use crate::core::event::{Event, EventData, FormState, NodeId, Snapshot};
+use crate::shell::capture::dom::PageDom;
+
+/// Longest time an event waits in the page before it is sent.
+pub const FLUSH_MS: i32 = 200;
+/// A batch this large is sent at once.
+pub const FLUSH_EVENTS: usize = 500;
+/// Minimum interval between recorded pointer positions.
+pub const POINTER_SAMPLE_MS: f64 = 50.0;
+/// Minimum interval between recorded positions of one scrolling element.
+pub const SCROLL_SAMPLE_MS: f64 = 100.0;
+
+/// Receives each batch of events (as a JSON array) with its count and last time.
+pub type Sink = Box<dyn FnMut(u32, f64, String)>;
+
+/// The mutable state shared by the observer and listeners.
+struct State {
+    page: u32,
+    dom: PageDom,
+    buffer: Vec<Event>,
+    sink: Sink,
+    flush_scheduled: bool,
+    last_pointer_t: f64,
+    pending_pointer: Option<(f64, f64)>,
+    last_scroll_t: HashMap<NodeId, f64>,
+    pending_scrolls: Vec<(NodeId, f64, f64)>,
+    pending_viewport: Option<(u32, u32)>,
+    last_form: HashMap<NodeId, FormState>,
+    myself: Weak<RefCell<State>>,
+}
+
+/// A page being recorded; dropping it stops the observer and removes every listener.
+pub struct Recorder {
+    state: Rc<RefCell<State>>,
+    observer: MutationObserver,
+    _observer_callback: Closure<dyn FnMut(js_sys::Array, MutationObserver)>,
+    _listeners: Vec<EventListener>,
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+impl Recorder {
+    /// Snapshots `document` as `page` and starts observing it.
+    pub fn start(document: Document, page: u32, sink: Sink) -> Result<Recorder, JsValue> {
+        let window = document.default_view().ok_or_else(|| JsValue::from_str("document has no window"))?;
+        let state = Rc::new_cyclic(|me| {
+            RefCell::new(State {
+                page,
+                dom: PageDom::new(document.clone()),
+                buffer: Vec::new(),
+                sink,
+                flush_scheduled: false,
+                last_pointer_t: f64::NEG_INFINITY,
+                pending_pointer: None,
+                last_scroll_t: HashMap::new(),
+                pending_scrolls: Vec::new(),
+                pending_viewport: None,
+                last_form: HashMap::new(),
+                myself: me.clone(),
+            })
+        });
+
+        state.borrow_mut().take_snapshot(&window);
+
+        let observed = state.clone();
+        let callback = Closure::<dyn FnMut(js_sys::Array, MutationObserver)>::new(move |records: js_sys::Array, _| {
+            if let Ok(mut s) = observed.try_borrow_mut() {
+                s.on_mutations(records);
+            }
+        });
+        let observer = MutationObserver::new(callback.as_ref().unchecked_ref())?;
+        let init = MutationObserverInit::new();
+        init.set_child_list(true);
+        init.set_attributes(true);
+        init.set_character_data(true);
+        init.set_subtree(true);
+        observer.observe_with_options(&document, &init)?;
+
+        let mut listeners = Vec::new();
+        let on = |target: &web_sys::EventTarget, kind: &'static str, handler: fn(&mut State, &web_sys::Event)| {
+            let state = state.clone();
+            EventListener::new_with_options(target, kind, EventListenerOptions::run_in_capture_phase(), move |e| {
+                if let Ok(mut s) = state.try_borrow_mut() {
+                    handler(&mut s, e);
+                }
+            })
+        };
+        for (kind, handler) in [
+            ("mousemove", State::on_pointer as fn(&mut State, &web_sys::Event)),
+            ("click", State::on_click),
+            ("scroll", State::on_scroll),
+            ("input", State::on_input),
+            ("change", State::on_input),
+            ("focusin", State::on_focus_in),
+            ("focusout", State::on_focus_out),
+            ("visibilitychange", State::on_hidden),
+        ] {
+            listeners.push(on(document.as_ref(), kind, handler));
+        }
+        listeners.push(on(window.as_ref(), "resize", State::on_resize));
+        listeners.push(on(window.as_ref(), "pagehide", State::on_hidden));
+
+        Ok(Recorder { state, observer, _observer_callback: callback, _listeners: listeners })
+    }
+
+    /// Sends everything recorded so far, including mutations not yet delivered to the observer.
+    pub fn flush(&self) {
+        let records = self.observer.take_records();
+        let mut s = self.state.borrow_mut();
+        if records.length() > 0 {
+            s.on_mutations(records);
+        }
+        s.flush();
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
+
+impl State {
+    fn push(&mut self, data: EventData) {
+        self.buffer.push(Event { t: now(), page: self.page, data });
+        if self.buffer.len() >= FLUSH_EVENTS {
+            self.flush();
+        } else {
+            self.schedule();
+        }
+    }
+
+    fn schedule(&mut self) {
+        if self.flush_scheduled {
+            return;
+        }
+        let Some(window) = web_sys::window() else { return };
+        let me = self.myself.clone();
+        let callback = Closure::once_into_js(move || {
+            if let Some(state) = me.upgrade() {
+                if let Ok(mut s) = state.try_borrow_mut() {
+                    s.flush();
+                }
+            }
+        });
+        if window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), FLUSH_MS).is_ok() {
+            self.flush_scheduled = true;
+        }
+    }
+
+    fn flush(&mut self) {
+        self.flush_scheduled = false;
+        let t = now();
+        if let Some((x, y)) = self.pending_pointer.take() {
+            self.buffer.push(Event { t, page: self.page, data: EventData::PointerMove { x, y } });
+        }
+        for (target, x, y) in self.pending_scrolls.drain(..) {
+            self.buffer.push(Event { t, page: self.page, data: EventData::Scroll { target, x, y } });
+        }
+        if let Some((width, height)) = self.pending_viewport.take() {
+            self.buffer.push(Event { t, page: self.page, data: EventData::Viewport { width, height } });
+        }
+        if self.buffer.is_empty() {
+            return;
+        }
+        let events = std::mem::take(&mut self.buffer);
+        let last_t = events.last().map(|e| e.t).unwrap_or(t);
+        let json = serde_json::to_string(&events).expect("events serialise");
+        (self.sink)(events.len() as u32, last_t, json);
+    }
+
+    fn take_snapshot(&mut self, window: &web_sys::Window) {
+        let document = self.dom.document().clone();
+        let (nodes, scrolls) = self.dom.snapshot();
+        let focus = document
+            .active_element()
+            .filter(|el| el.local_name() != "body")
+            .and_then(|el| self.dom.id(el.as_ref()));
+        let (width, height) = viewport(window);
+        let snapshot = Snapshot { url: document.url().unwrap_or_default(), title: document.title(), width, height, nodes, scrolls, focus };
+        self.buffer.push(Event { t: now(), page: self.page, data: EventData::Snapshot(snapshot) });
+        self.flush();
+    }
+
+    fn on_mutations(&mut self, records: js_sys::Array) {
+        let raw = records.iter().filter_map(|r| {
+            let r: MutationRecord = r.unchecked_into();
+            let target = r.target()?;
+            Some(match r.type_().as_str() {
+                "childList" => RawRecord::ChildList { target, added: nodes(&r.added_nodes()), removed: nodes(&r.removed_nodes()) },
+                "attributes" => RawRecord::Attribute { name: attribute_name(&r, &target)?, target },
+                _ => RawRecord::Text { target },
+            })
+        });
+        let raw: Vec<_> = raw.collect();
+        let batch = coalesce(&mut self.dom, raw);
+        if !batch.is_empty() {
+            self.push(EventData::Mutation(batch));
+        }
+    }
+
+    fn target_id(&mut self, event: &web_sys::Event) -> Option<NodeId> {
+        let node: Node = event.target()?.dyn_into().ok()?;
+        self.dom.id(&node)
+    }
+
+    fn on_pointer(&mut self, event: &web_sys::Event) {
+        let Some(m) = event.dyn_ref::<web_sys::MouseEvent>() else { return };
+        let (x, y) = (m.client_x() as f64, m.client_y() as f64);
+        let t = now();
+        if t - self.last_pointer_t >= POINTER_SAMPLE_MS {
+            self.last_pointer_t = t;
+            self.pending_pointer = None;
+            self.push(EventData::PointerMove { x, y });
+        } else {
+            self.pending_pointer = Some((x, y));
+            self.schedule();
+        }
+    }
+
+    fn on_click(&mut self, event: &web_sys::Event) {
+        let Some(m) = event.dyn_ref::<web_sys::MouseEvent>() else { return };
+        self.pending_pointer = None;
+        let target = self.target_id(event);
+        self.push(EventData::Click { target, x: m.client_x() as f64, y: m.client_y() as f64 });
+    }
+
+    fn on_scroll(&mut self, event: &web_sys::Event) {
+        let Some(target) = event.target() else { return };
+        let (id, x, y) = if let Some(doc) = target.dyn_ref::<Document>() {
+            let Some(window) = doc.default_view() else { return };
+            let Some(id) = self.dom.id(doc.as_ref()) else { return };
+            (id, window.scroll_x().unwrap_or(0.0), window.scroll_y().unwrap_or(0.0))
+        } else if let Some(el) = target.dyn_ref::<Element>() {
+            let Some(id) = self.dom.id(el.as_ref()) else { return };
+            (id, el.scroll_left() as f64, el.scroll_top() as f64)
+        } else {
+            return;
+        };
+        let t = now();
+        let last = self.last_scroll_t.get(&id).copied().unwrap_or(f64::NEG_INFINITY);
+        self.pending_scrolls.retain(|(p, _, _)| *p != id);
+        if t - last >= SCROLL_SAMPLE_MS {
+            self.last_scroll_t.insert(id, t);
+            self.push(EventData::Scroll { target: id, x, y });
+        } else {
+            self.pending_scrolls.push((id, x, y));
+            self.schedule();
+        }
+    }
+
+    fn on_input(&mut self, event: &web_sys::Event) {
+        let Some(el) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        let Some(id) = self.dom.id(el.as_ref()) else { return };
+        let Some(state) = self.dom.form_state(&el) else { return };
+        if self.last_form.get(&id) == Some(&state) {
+            return;
+        }
+        self.last_form.insert(id, state.clone());
+        self.push(EventData::Input { target: id, state });
+    }
+
+    fn on_focus_in(&mut self, event: &web_sys::Event) {
+        if let Some(id) = self.target_id(event) {
+            self.push(EventData::Focus { target: Some(id) });
+        }
+    }
+
+    fn on_focus_out(&mut self, event: &web_sys::Event) {
+        let moving_within = event.dyn_ref::<web_sys::FocusEvent>().and_then(|f| f.related_target()).is_some();
+        if !moving_within {
+            self.push(EventData::Focus { target: None });
+        }
+    }
+
+    fn on_resize(&mut self, _event: &web_sys::Event) {
+        if let Some(window) = web_sys::window() {
+            self.pending_viewport = Some(viewport(&window));
+            self.schedule();
+        }
+    }
+
+    fn on_hidden(&mut self, _event: &web_sys::Event) {
+        self.flush();
+    }
+}
+
+fn viewport(window: &web_sys::Window) -> (u32, u32) {
+    let dim = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
+    (dim(window.inner_width()), dim(window.inner_height()))
+}
+
+fn nodes(list: &web_sys::NodeList) -> Vec<Node> {
+    (0..list.length()).filter_map(|i| list.item(i)).collect()
+}
+
+/// The attribute's qualified name (`xlink:href`), as `getAttribute` expects it.
+fn attribute_name(record: &MutationRecord, target: &Node) -> Option<String> {
+    let local = record.attribute_name()?;
+    match (record.attribute_namespace(), target.dyn_ref::<Element>()) {
+        (Some(ns), Some(el)) => Some(el.get_attribute_node_ns(Some(&ns), &local).map(|a| a.name()).unwrap_or(local)),
+        _ => Some(local),
+    }
+}

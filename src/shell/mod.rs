@@ -1,0 +1,23 @@
+//! The thin shell: one adapter per browser context, over web-sys and Chrome's extension APIs.
+//!
+//! `capture` is the content script (built with the `capture` feature and lowered to JS by
+//! wasm2js so it runs under any page CSP); `worker`, `popup` and `player` are the extension's own
+//! contexts (built with the `engine` feature as real wasm). Each turns browser events into calls
+//! on [`crate::core`] and turns the core's answers back into browser calls.
+
+pub mod chrome;
+pub mod error;
+
+#[cfg(feature = "capture")]
+pub mod capture;
+
+#[cfg(feature = "engine")]
+pub mod player;
+#[cfg(feature = "engine")]
+pub mod popup;
+#[cfg(feature = "engine")]
+pub mod store;
+#[cfg(feature = "engine")]
+pub mod ui;
+#[cfg(feature = "engine")]
+pub mod worker;

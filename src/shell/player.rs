@@ -1,0 +1,373 @@
+//! The replay page: loads a session from the store, drives the core [`Player`] from animation
+//! frames and the controls, and applies its [`DomOp`]s to a sandboxed iframe.
+//!
+//! The frame is `sandbox="allow-same-origin"` (no `allow-scripts`), so nothing recorded can run,
+//! and it inherits `replay.html`'s CSP, which allows no request to any other origin. Nodes in
+//! the frame belong to the frame's realm, where `instanceof` against this page's constructors
+//! fails, so the renderer checks node types itself and casts unchecked.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use gloo_events::EventListener;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{Document, Element, HtmlElement, HtmlIFrameElement, HtmlInputElement, HtmlSelectElement, Node};
+
+use crate::core::event::{FormState, NodeId};
+use crate::core::player::{PlayState, Player};
+use crate::core::vdom::{DomOp, MASK_PLACEHOLDER};
+use crate::shell::error::{Context, ShellError};
+use crate::shell::store::SessionStore;
+use crate::shell::ui::{by_id, clock, document, element};
+
+const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+
+/// Entry point, called by replay.js once the engine is initialised.
+#[wasm_bindgen]
+pub fn player_main() {
+    spawn_local(async {
+        if let Err(e) = setup().await {
+            if let Ok(doc) = document() {
+                if let Ok(msg) = by_id::<HtmlElement>(&doc, "message") {
+                    msg.set_text_content(Some(&e.to_string()));
+                }
+                if let Some(root) = doc.document_element() {
+                    let _ = root.set_attribute("data-error", &e.to_string());
+                }
+            }
+        }
+    });
+}
+
+/// Applies [`DomOp`]s to the replay frame.
+pub struct Renderer {
+    frame: HtmlIFrameElement,
+    stage: HtmlElement,
+    pointer: HtmlElement,
+    doc: Option<Document>,
+    nodes: HashMap<NodeId, Node>,
+    document_id: Option<NodeId>,
+    size: (u32, u32),
+    /// Operations the browser refused (malformed names and the like), for diagnostics.
+    pub refused: u32,
+}
+
+impl Renderer {
+    /// A renderer over the page's frame, stage and pointer elements.
+    pub fn new(frame: HtmlIFrameElement, stage: HtmlElement, pointer: HtmlElement) -> Renderer {
+        Renderer { frame, stage, pointer, doc: None, nodes: HashMap::new(), document_id: None, size: (0, 0), refused: 0 }
+    }
+
+    /// Applies operations in order; an operation the browser refuses is skipped and counted.
+    pub fn apply(&mut self, ops: &[DomOp]) {
+        for op in ops {
+            if self.apply_one(op).is_none() {
+                self.refused += 1;
+            }
+        }
+    }
+
+    fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(&id)
+    }
+
+    fn element(&self, id: NodeId) -> Option<&Element> {
+        let node = self.node(id)?;
+        (node.node_type() == Node::ELEMENT_NODE).then(|| node.unchecked_ref::<Element>())
+    }
+
+    fn apply_one(&mut self, op: &DomOp) -> Option<()> {
+        match op {
+            DomOp::Reset { document, doctype } => {
+                let doc = self.frame.content_document()?;
+                let html_doc: &web_sys::HtmlDocument = doc.unchecked_ref();
+                html_doc.open().ok()?;
+                let markup = format!("{}<html><head></head><body></body></html>", doctype.as_deref().unwrap_or(""));
+                html_doc.write(&js_sys::Array::of1(&JsValue::from_str(&markup))).ok()?;
+                html_doc.close().ok()?;
+                if let Some(html) = doc.document_element() {
+                    doc.remove_child(&html).ok()?;
+                }
+                self.nodes.clear();
+                self.nodes.insert(*document, doc.clone().into());
+                self.document_id = Some(*document);
+                self.doc = Some(doc);
+            }
+            DomOp::CreateElement { id, tag, ns } => {
+                let doc = self.doc.as_ref()?;
+                let el = match ns {
+                    Some(ns) => doc.create_element_ns(Some(ns), tag).ok()?,
+                    None => doc.create_element(tag).ok()?,
+                };
+                self.nodes.insert(*id, el.into());
+            }
+            DomOp::CreateText { id, text } => {
+                let node = self.doc.as_ref()?.create_text_node(text);
+                self.nodes.insert(*id, node.into());
+            }
+            DomOp::CreateComment { id, text } => {
+                let node = self.doc.as_ref()?.create_comment(text);
+                self.nodes.insert(*id, node.into());
+            }
+            DomOp::SetAttribute { id, name, value } => {
+                let el = self.element(*id)?;
+                let ns = match name.split_once(':').map(|(p, _)| p) {
+                    Some("xlink") => Some(XLINK_NS),
+                    Some("xml") => Some(XML_NS),
+                    Some("xmlns") => Some(XMLNS_NS),
+                    _ => None,
+                };
+                match ns {
+                    Some(ns) => el.set_attribute_ns(Some(ns), name, value).ok()?,
+                    None => el.set_attribute(name, value).ok()?,
+                }
+            }
+            DomOp::RemoveAttribute { id, name } => self.element(*id)?.remove_attribute(name).ok()?,
+            DomOp::SetStyleText { id, css } => self.element(*id)?.set_text_content(Some(css)),
+            DomOp::Insert { parent, id, before } => {
+                let parent = self.node(*parent)?;
+                let child = self.node(*id)?;
+                let before = before.and_then(|b| self.node(b)).filter(|b| b.parent_node().as_ref() == Some(parent));
+                parent.insert_before(child, before).ok()?;
+            }
+            DomOp::Remove { id, subtree } => {
+                if let Some(node) = self.node(*id) {
+                    if let Some(parent) = node.parent_node() {
+                        let _ = parent.remove_child(node);
+                    }
+                }
+                for n in subtree {
+                    self.nodes.remove(n);
+                }
+            }
+            DomOp::SetText { id, text } => self.node(*id)?.set_node_value(Some(text)),
+            DomOp::SetForm { id, state } => self.set_form(*id, state)?,
+            DomOp::Scroll { id, x, y } => {
+                if Some(*id) == self.document_id {
+                    self.frame.content_window()?.scroll_to_with_x_and_y(*x, *y);
+                } else {
+                    let el = self.element(*id)?;
+                    el.set_scroll_left(*x as i32);
+                    el.set_scroll_top(*y as i32);
+                }
+            }
+            DomOp::Focus { .. } => {} // focus rings are replayed in a later version
+            DomOp::Viewport { width, height } => {
+                self.size = (*width, *height);
+                let style = self.frame.style();
+                style.set_property("width", &format!("{width}px")).ok()?;
+                style.set_property("height", &format!("{height}px")).ok()?;
+                self.fit();
+            }
+            DomOp::Pointer { x, y } => {
+                let style = self.pointer.style();
+                style.set_property("transform", &format!("translate({x}px, {y}px)")).ok()?;
+                style.set_property("display", "block").ok()?;
+            }
+            DomOp::Click { x, y } => self.click_marker(*x, *y)?,
+        }
+        Some(())
+    }
+
+    fn set_form(&self, id: NodeId, state: &FormState) -> Option<()> {
+        let el = self.element(id)?;
+        let value = match state {
+            FormState::Checked { checked } => {
+                if el.local_name() == "input" {
+                    el.unchecked_ref::<HtmlInputElement>().set_checked(*checked);
+                }
+                return Some(());
+            }
+            FormState::Value { value } => value.as_str(),
+            FormState::Masked { filled: true } => MASK_PLACEHOLDER,
+            FormState::Masked { filled: false } => "",
+        };
+        match el.local_name().as_str() {
+            "input" => el.unchecked_ref::<HtmlInputElement>().set_value(value),
+            "textarea" => el.unchecked_ref::<web_sys::HtmlTextAreaElement>().set_value(value),
+            "select" => el.unchecked_ref::<HtmlSelectElement>().set_value(value),
+            _ => return None,
+        }
+        Some(())
+    }
+
+    fn click_marker(&self, x: f64, y: f64) -> Option<()> {
+        let doc = self.stage.owner_document()?;
+        let style = format!("left:{x}px;top:{y}px");
+        let marker = element(&doc, "div", &[("class", "click"), ("style", &style)], "").ok()?;
+        self.stage.append_child(&marker).ok()?;
+        let remove = Closure::once_into_js(move || marker.remove());
+        web_sys::window()?.set_timeout_with_callback_and_timeout_and_arguments_0(remove.unchecked_ref(), 700).ok()?;
+        Some(())
+    }
+
+    /// Scales the stage down to fit the window; 1:1 when the window is large enough.
+    pub fn fit(&self) {
+        let Some(viewport) = self.stage.parent_element() else { return };
+        let (w, h) = (self.size.0.max(1) as f64, self.size.1.max(1) as f64);
+        let scale = (viewport.client_width() as f64 / w).min(viewport.client_height() as f64 / h).min(1.0);
+        let style = self.stage.style();
+        let _ = style.set_property("width", &format!("{w}px"));
+        let _ = style.set_property("height", &format!("{h}px"));
+        let _ = style.set_property("transform", &format!("scale({})", if scale > 0.0 { scale } else { 1.0 }));
+        if let Some(root) = self.stage.owner_document().and_then(|d| d.document_element()) {
+            let _ = root.set_attribute("data-scale", &format!("{scale:.3}"));
+        }
+    }
+}
+
+/// The replay page's state.
+struct App {
+    player: Player,
+    renderer: Renderer,
+    play: HtmlElement,
+    seek: HtmlInputElement,
+    time: HtmlElement,
+    url: HtmlElement,
+    last_frame: Option<f64>,
+}
+
+impl App {
+    fn update_controls(&self) {
+        let (pos, dur) = (self.player.position(), self.player.duration());
+        self.seek.set_value(&format!("{}", pos.round()));
+        self.time.set_text_content(Some(&format!("{} / {}", clock(pos), clock(dur))));
+        self.play.set_text_content(Some(if self.player.state() == PlayState::Playing { "❚❚ Pause" } else { "▶ Play" }));
+        self.url.set_text_content(Some(self.player.dom().url()));
+    }
+
+    fn seek(&mut self, at: f64) {
+        let ops = self.player.seek(at);
+        self.renderer.apply(&ops);
+        self.last_frame = None;
+        self.update_controls();
+    }
+}
+
+fn now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+async fn setup() -> Result<(), ShellError> {
+    let doc = document()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&doc.location().and_then(|l| l.search().ok()).unwrap_or_default()).context("reading the address")?;
+    let id = params.get("session").ok_or_else(|| ShellError::new("no session given", "open replay.html?session=<id>"))?;
+    let store = SessionStore::open().await?;
+    let meta = store.session(&id).await?.ok_or_else(|| ShellError::new("no such session", id.clone()))?;
+    let events = store.events(&id).await?;
+    doc.set_title(&format!("Replay: {}", if meta.title.is_empty() { &meta.url } else { &meta.title }));
+
+    let renderer = Renderer::new(by_id(&doc, "replay-frame")?, by_id(&doc, "stage")?, by_id(&doc, "pointer")?);
+    let player = Player::new(events, meta.started_at, meta.duration_ms);
+    let seek: HtmlInputElement = by_id(&doc, "seek")?;
+    seek.set_max(&format!("{}", player.duration().ceil()));
+    draw_pages(&doc, &player)?;
+    let app = Rc::new(RefCell::new(App {
+        player,
+        renderer,
+        play: by_id(&doc, "play")?,
+        seek: seek.clone(),
+        time: by_id(&doc, "time")?,
+        url: by_id(&doc, "page-url")?,
+        last_frame: None,
+    }));
+
+    let at = match params.get("at").as_deref() {
+        Some("end") => f64::INFINITY,
+        Some(ms) => ms.parse::<f64>().map_err(|_| ShellError::new("bad 'at' parameter", ms.to_string()))?,
+        None => 0.0,
+    };
+    app.borrow_mut().seek(at);
+
+    let frame_loop: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>> = Rc::new(RefCell::new(None));
+    let start_loop = {
+        let (app, frame_loop) = (app.clone(), frame_loop.clone());
+        move || {
+            let looper = frame_loop.clone();
+            let app = app.clone();
+            *frame_loop.borrow_mut() = Some(Closure::new(move |_ts: f64| {
+                let mut a = app.borrow_mut();
+                let t = now();
+                let dt = a.last_frame.map(|l| t - l).unwrap_or(0.0);
+                a.last_frame = Some(t);
+                let ops = a.player.tick(dt);
+                a.renderer.apply(&ops);
+                a.update_controls();
+                if a.player.state() == PlayState::Playing {
+                    if let (Some(w), Some(cb)) = (web_sys::window(), looper.borrow().as_ref()) {
+                        let _ = w.request_animation_frame(cb.as_ref().unchecked_ref());
+                    }
+                } else {
+                    a.last_frame = None;
+                }
+            }));
+            if let (Some(w), Some(cb)) = (web_sys::window(), frame_loop.borrow().as_ref()) {
+                let _ = w.request_animation_frame(cb.as_ref().unchecked_ref());
+            }
+        }
+    };
+
+    let play: HtmlElement = by_id(&doc, "play")?;
+    {
+        let app = app.clone();
+        EventListener::new(&play, "click", move |_| {
+            let playing = app.borrow().player.state() == PlayState::Playing;
+            if playing {
+                app.borrow_mut().player.pause();
+                app.borrow().update_controls();
+            } else {
+                {
+                    let mut a = app.borrow_mut();
+                    let ops = a.player.play();
+                    a.renderer.apply(&ops);
+                    a.last_frame = None;
+                    a.update_controls();
+                }
+                start_loop();
+            }
+        })
+        .forget();
+    }
+    {
+        let app = app.clone();
+        EventListener::new(&seek, "input", move |e| {
+            let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+            app.borrow_mut().seek(input.value_as_number());
+        })
+        .forget();
+    }
+    {
+        let app = app.clone();
+        let speed: HtmlSelectElement = by_id(&doc, "speed")?;
+        EventListener::new(&speed.clone(), "change", move |_| {
+            app.borrow_mut().player.set_speed(speed.value().parse().unwrap_or(1.0));
+        })
+        .forget();
+    }
+    {
+        let app = app.clone();
+        let window = web_sys::window().ok_or_else(|| ShellError::new("no window", ""))?;
+        EventListener::new(&window, "resize", move |_| app.borrow().renderer.fit()).forget();
+    }
+    if let Some(root) = doc.document_element() {
+        root.set_attribute("data-ready", "1").context("marking the replay ready")?;
+    }
+    Ok(())
+}
+
+/// Marks where each page (navigation) starts on the timeline.
+fn draw_pages(doc: &Document, player: &Player) -> Result<(), ShellError> {
+    let pages: HtmlElement = by_id(doc, "pages")?;
+    let duration = player.duration().max(1.0);
+    for (page, at, url) in player.pages() {
+        let style = format!("left:{:.3}%", at / duration * 100.0);
+        let marker = element(doc, "span", &[("class", "page-mark"), ("style", &style), ("title", &url), ("data-page", &page.to_string())], "")?;
+        pages.append_child(&marker).context("drawing the timeline")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! `SessionStore`: the sessions in the extension's own IndexedDB (never the visited site's), via
+//! rexie.
+//!
+//! Stores: `sessions` (one [`SessionMeta`] per session, keyed by id), `chunks` (auto-increment;
+//! `{sessionId, count, lastT, data}` where `data` is a zlib-compressed JSON array of events,
+//! indexed by session) and `tabs` (the tabs being recorded, so a restarted service worker knows
+//! what to carry on). A chunk and its session's counters are written in one transaction.
+
+use rexie::{Index, KeyRange, ObjectStore, Rexie, TransactionMode};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::core::chunk;
+use crate::core::event::Event;
+use crate::core::format::{SessionFile, SessionMeta};
+use crate::shell::error::{from_js, to_js, ShellError};
+
+const DB_NAME: &str = "tabreel";
+const DB_VERSION: u32 = 1;
+const SESSIONS: &str = "sessions";
+const CHUNKS: &str = "chunks";
+const TABS: &str = "tabs";
+const BY_SESSION: &str = "by_session";
+/// Events per chunk when importing a file.
+const IMPORT_CHUNK_EVENTS: usize = 1000;
+
+/// A tab being recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TabRecording {
+    /// Chrome's tab id.
+    pub tab_id: i64,
+    /// The session it records into.
+    pub session_id: String,
+    /// Page index the next document in the tab gets.
+    pub next_page: u32,
+}
+
+/// The extension's session database.
+pub struct SessionStore {
+    db: Rexie,
+}
+
+fn db_err(what: &str) -> impl Fn(rexie::Error) -> ShellError + '_ {
+    move |e| ShellError::new(what, e.to_string())
+}
+
+impl SessionStore {
+    /// Opens (creating or upgrading) the database.
+    pub async fn open() -> Result<SessionStore, ShellError> {
+        let db = Rexie::builder(DB_NAME)
+            .version(DB_VERSION)
+            .add_object_store(ObjectStore::new(SESSIONS).key_path("id"))
+            .add_object_store(ObjectStore::new(CHUNKS).auto_increment(true).add_index(Index::new(BY_SESSION, "sessionId")))
+            .add_object_store(ObjectStore::new(TABS).key_path("tabId"))
+            .build()
+            .await
+            .map_err(db_err("opening the session database"))?;
+        Ok(SessionStore { db })
+    }
+
+    /// One session's metadata.
+    pub async fn session(&self, id: &str) -> Result<Option<SessionMeta>, ShellError> {
+        let tx = self.db.transaction(&[SESSIONS], TransactionMode::ReadOnly).map_err(db_err("reading a session"))?;
+        let value = tx.store(SESSIONS).map_err(db_err("reading a session"))?.get(id.into()).await.map_err(db_err("reading a session"))?;
+        value.map(|v| from_js(&v, "decoding a session record")).transpose()
+    }
+
+    /// Every session, newest first.
+    pub async fn list(&self) -> Result<Vec<SessionMeta>, ShellError> {
+        let tx = self.db.transaction(&[SESSIONS], TransactionMode::ReadOnly).map_err(db_err("listing sessions"))?;
+        let values = tx.store(SESSIONS).map_err(db_err("listing sessions"))?.get_all(None, None).await.map_err(db_err("listing sessions"))?;
+        let mut sessions = values.iter().map(|v| from_js::<SessionMeta>(v, "decoding a session record")).collect::<Result<Vec<_>, _>>()?;
+        sessions.sort_by(|a, b| b.started_at.total_cmp(&a.started_at));
+        Ok(sessions)
+    }
+
+    /// Stores a new, empty session.
+    pub async fn create(&self, meta: &SessionMeta) -> Result<(), ShellError> {
+        let tx = self.db.transaction(&[SESSIONS], TransactionMode::ReadWrite).map_err(db_err("creating a session"))?;
+        tx.store(SESSIONS).map_err(db_err("creating a session"))?.add(&to_js(meta), None).await.map_err(db_err("creating a session"))?;
+        tx.done().await.map_err(db_err("creating a session"))?;
+        Ok(())
+    }
+
+    /// Appends a compressed chunk of `count` events and updates the session's counters, atomically.
+    pub async fn append(&self, session: &str, count: u32, last_t: f64, data: &[u8]) -> Result<(), ShellError> {
+        let what = "storing a batch of events";
+        let tx = self.db.transaction(&[SESSIONS, CHUNKS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        let sessions = tx.store(SESSIONS).map_err(db_err(what))?;
+        let chunks = tx.store(CHUNKS).map_err(db_err(what))?;
+        let Some(value) = sessions.get(session.into()).await.map_err(db_err(what))? else {
+            return Err(ShellError::new(what, format!("session {session} does not exist (deleted?)")));
+        };
+        let mut meta: SessionMeta = from_js(&value, what)?;
+        chunks.add(&chunk_record(session, count, last_t, data), None).await.map_err(db_err(what))?;
+        meta.event_count += count as u64;
+        meta.bytes += data.len() as u64;
+        meta.duration_ms = meta.duration_ms.max(last_t - meta.started_at);
+        sessions.put(&to_js(&meta), None).await.map_err(db_err(what))?;
+        tx.done().await.map_err(db_err(what))?;
+        Ok(())
+    }
+
+    /// Marks the end of a recording at `ended_at` (epoch ms).
+    pub async fn finish(&self, session: &str, ended_at: f64) -> Result<(), ShellError> {
+        let what = "finishing a session";
+        let tx = self.db.transaction(&[SESSIONS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        let sessions = tx.store(SESSIONS).map_err(db_err(what))?;
+        if let Some(value) = sessions.get(session.into()).await.map_err(db_err(what))? {
+            let mut meta: SessionMeta = from_js(&value, what)?;
+            meta.duration_ms = meta.duration_ms.max(ended_at - meta.started_at);
+            sessions.put(&to_js(&meta), None).await.map_err(db_err(what))?;
+        }
+        tx.done().await.map_err(db_err(what))?;
+        Ok(())
+    }
+
+    /// A session's events in time order.
+    pub async fn events(&self, session: &str) -> Result<Vec<Event>, ShellError> {
+        let what = "reading a session's events";
+        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(db_err(what))?;
+        let index = tx.store(CHUNKS).map_err(db_err(what))?.index(BY_SESSION).map_err(db_err(what))?;
+        let range = KeyRange::only(&session.into()).map_err(|e| ShellError::new(what, e.to_string()))?;
+        let records = index.get_all(Some(range), None).await.map_err(db_err(what))?;
+        let mut events = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            let data = js_sys::Reflect::get(record, &"data".into()).map_err(|_| ShellError::new(what, "chunk without data"))?;
+            let bytes = data.dyn_into::<js_sys::Uint8Array>().map_err(|_| ShellError::new(what, format!("chunk {i} data is not bytes")))?.to_vec();
+            events.extend(chunk::decode(&bytes).map_err(|e| ShellError::new(what, format!("chunk {i}: {e}")))?);
+        }
+        events.sort_by(|a, b| a.t.total_cmp(&b.t));
+        Ok(events)
+    }
+
+    /// A session as a session file.
+    pub async fn export(&self, session: &str) -> Result<SessionFile, ShellError> {
+        let meta = self.session(session).await?.ok_or_else(|| ShellError::new("exporting", format!("no session {session}")))?;
+        let events = self.events(session).await?;
+        Ok(SessionFile::new(meta, events))
+    }
+
+    /// Stores an imported file as a new session (a new id if its id is taken), atomically:
+    /// on any failure nothing is stored.
+    pub async fn import(&self, file: SessionFile, fresh_id: String) -> Result<String, ShellError> {
+        let what = "importing a session";
+        let mut meta = file.session.clone();
+        if self.session(&meta.id).await?.is_some() {
+            meta.id = fresh_id;
+        }
+        let mut records = Vec::new();
+        let mut bytes = 0u64;
+        for part in file.events.chunks(IMPORT_CHUNK_EVENTS) {
+            let json = serde_json::to_string(part).map_err(|e| ShellError::new(what, e.to_string()))?;
+            let data = chunk::compress(&json);
+            bytes += data.len() as u64;
+            records.push(chunk_record(&meta.id, part.len() as u32, part.last().map(|e| e.t).unwrap_or(meta.started_at), &data));
+        }
+        meta.bytes = bytes;
+        let tx = self.db.transaction(&[SESSIONS, CHUNKS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        let sessions = tx.store(SESSIONS).map_err(db_err(what))?;
+        let chunks = tx.store(CHUNKS).map_err(db_err(what))?;
+        sessions.add(&to_js(&meta), None).await.map_err(db_err(what))?;
+        for record in &records {
+            chunks.add(record, None).await.map_err(db_err(what))?;
+        }
+        tx.done().await.map_err(db_err(what))?;
+        Ok(meta.id)
+    }
+
+    /// Deletes a session and its chunks; false if there was none.
+    pub async fn delete(&self, session: &str) -> Result<bool, ShellError> {
+        let what = "deleting a session";
+        let tx = self.db.transaction(&[SESSIONS, CHUNKS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        let sessions = tx.store(SESSIONS).map_err(db_err(what))?;
+        let chunks = tx.store(CHUNKS).map_err(db_err(what))?;
+        let existed = sessions.get(session.into()).await.map_err(db_err(what))?.is_some();
+        let range = KeyRange::only(&session.into()).map_err(|e| ShellError::new(what, e.to_string()))?;
+        let keys = chunks.index(BY_SESSION).map_err(db_err(what))?.get_all_keys(Some(range), None).await.map_err(db_err(what))?;
+        for key in keys {
+            chunks.delete(key).await.map_err(db_err(what))?;
+        }
+        sessions.delete(session.into()).await.map_err(db_err(what))?;
+        tx.done().await.map_err(db_err(what))?;
+        Ok(existed)
+    }
+
+    /// The recording state of a tab.
+    pub async fn tab(&self, tab_id: i64) -> Result<Option<TabRecording>, ShellError> {
+        let tx = self.db.transaction(&[TABS], TransactionMode::ReadOnly).map_err(db_err("reading tab state"))?;
+        let value = tx.store(TABS).map_err(db_err("reading tab state"))?.get(JsValue::from_f64(tab_id as f64)).await.map_err(db_err("reading tab state"))?;
+        value.map(|v| from_js(&v, "decoding tab state")).transpose()
+    }
+
+    /// Every tab being recorded.
+    pub async fn tabs(&self) -> Result<Vec<TabRecording>, ShellError> {
+        let tx = self.db.transaction(&[TABS], TransactionMode::ReadOnly).map_err(db_err("reading tab state"))?;
+        let values = tx.store(TABS).map_err(db_err("reading tab state"))?.get_all(None, None).await.map_err(db_err("reading tab state"))?;
+        values.iter().map(|v| from_js(v, "decoding tab state")).collect()
+    }
+
+    /// Saves a tab's recording state.
+    pub async fn put_tab(&self, tab: &TabRecording) -> Result<(), ShellError> {
+        let tx = self.db.transaction(&[TABS], TransactionMode::ReadWrite).map_err(db_err("saving tab state"))?;
+        tx.store(TABS).map_err(db_err("saving tab state"))?.put(&to_js(tab), None).await.map_err(db_err("saving tab state"))?;
+        tx.done().await.map_err(db_err("saving tab state"))?;
+        Ok(())
+    }
+
+    /// Forgets a tab's recording state.
+    pub async fn delete_tab(&self, tab_id: i64) -> Result<(), ShellError> {
+        let tx = self.db.transaction(&[TABS], TransactionMode::ReadWrite).map_err(db_err("clearing tab state"))?;
+        tx.store(TABS).map_err(db_err("clearing tab state"))?.delete(JsValue::from_f64(tab_id as f64)).await.map_err(db_err("clearing tab state"))?;
+        tx.done().await.map_err(db_err("clearing tab state"))?;
+        Ok(())
+    }
+}
+
+fn chunk_record(session: &str, count: u32, last_t: f64, data: &[u8]) -> JsValue {
+    let record = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| {
+        js_sys::Reflect::set(&record, &k.into(), v).expect("setting a field on a plain object");
+    };
+    set("sessionId", &session.into());
+    set("count", &JsValue::from_f64(count as f64));
+    set("lastT", &JsValue::from_f64(last_t));
+    set("data", &js_sys::Uint8Array::from(data).into());
+    record.into()
+}

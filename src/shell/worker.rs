@@ -1,0 +1,379 @@
+//! The service worker: answers the automation contract (`Request`), injects the recorder into
+//! recorded tabs (also after every navigation, on the loader's `PageStart`), and writes each
+//! batch of events to the [`SessionStore`] as it arrives.
+//!
+//! Chrome may stop the worker at any time. Everything needed to carry on (which tab records into
+//! which session, the next page index) is in IndexedDB, not in memory; in memory are only the
+//! open ports, which the content scripts re-open on their next batch. Batches that fail to store
+//! (a full disk) are kept and retried with the next batch, and the error is reported by `status`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::core::chunk;
+use crate::core::format::{SessionFile, SessionMeta};
+use crate::core::protocol::{CaptureMessage, Request, WorkerMessage, EXPORT_PART_CHARS};
+use crate::shell::chrome::{self, Port};
+use crate::shell::error::{from_js, to_js, Context, ShellError};
+use crate::shell::store::{SessionStore, TabRecording};
+
+/// How long `stop` waits for the page to hand over its last batch.
+const STOP_ACK_MS: i32 = 3000;
+/// The bundled recorder injected into recorded tabs.
+const CAPTURE_SCRIPT: &str = "gen/capture.js";
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, ms: i32) -> JsValue;
+}
+
+/// A batch waiting to be stored.
+struct PendingBatch {
+    session: String,
+    count: u32,
+    last_t: f64,
+    data: Vec<u8>,
+}
+
+#[derive(Default)]
+struct WorkerState {
+    store: Option<Rc<SessionStore>>,
+    ports: HashMap<i64, Port>,
+    stop_waiters: HashMap<i64, js_sys::Function>,
+    writes_in_flight: usize,
+    idle_waiters: Vec<js_sys::Function>,
+    unsaved: Vec<PendingBatch>,
+    errors: HashMap<String, String>,
+}
+
+thread_local! {
+    static STATE: RefCell<WorkerState> = RefCell::new(WorkerState::default());
+}
+
+/// Who sent a message (Chrome's `MessageSender`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Sender {
+    id: Option<String>,
+    url: Option<String>,
+    tab: Option<SenderTab>,
+    frame_id: Option<i64>,
+    document_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SenderTab {
+    id: Option<i64>,
+}
+
+impl Sender {
+    fn is_extension_page(&self) -> bool {
+        let id = chrome::runtime_id();
+        self.id.as_deref() == Some(id.as_str()) && self.url.as_deref().is_some_and(|u| u.starts_with(&format!("chrome-extension://{id}/")))
+    }
+
+    /// The tab of a content script in a top-level document of this extension.
+    fn top_frame_tab(&self) -> Option<i64> {
+        let own = self.id.as_deref() == Some(chrome::runtime_id().as_str());
+        (own && self.frame_id == Some(0) && !self.is_extension_page()).then(|| self.tab.as_ref()?.id).flatten()
+    }
+}
+
+async fn store() -> Result<Rc<SessionStore>, ShellError> {
+    if let Some(store) = STATE.with_borrow(|s| s.store.clone()) {
+        return Ok(store);
+    }
+    let store = Rc::new(SessionStore::open().await?);
+    Ok(STATE.with_borrow_mut(|s| s.store.get_or_insert(store).clone()))
+}
+
+/// `chrome.runtime.onMessage`: answers every command with a plain object, never a throw.
+#[wasm_bindgen]
+pub async fn handle_message(message: JsValue, sender: JsValue) -> JsValue {
+    let reply = match dispatch(message, sender).await {
+        Ok(v) => v,
+        Err(e) => json!({ "ok": false, "error": e.to_string() }),
+    };
+    to_js(&reply)
+}
+
+async fn dispatch(message: JsValue, sender: JsValue) -> Result<Value, ShellError> {
+    let sender: Sender = from_js(&sender, "reading the sender").unwrap_or_default();
+    let request: Request = from_js(&message, "unknown or malformed command")?;
+    if request == Request::PageStart {
+        return page_start(&sender).await;
+    }
+    if !sender.is_extension_page() {
+        return Err(ShellError::new("refused", "commands are only accepted from the extension's own pages"));
+    }
+    match request {
+        Request::Start { tab_id } => start(tab_id).await,
+        Request::Stop { tab_id } => stop(tab_id).await,
+        Request::Status { tab_id } => status(tab_id).await,
+        Request::List => Ok(json!({ "ok": true, "sessions": store().await?.list().await? })),
+        Request::Export { id, format, part } => export(&id, format.as_deref(), part).await,
+        Request::Import { data } => import(&data).await,
+        Request::Delete { id } => delete(&id).await,
+        Request::PageStart => unreachable!(),
+    }
+}
+
+fn new_session_id(started_at: f64) -> String {
+    format!("s-{}-{:04x}", started_at as u64, (js_sys::Math::random() * 65536.0) as u32)
+}
+
+async fn inject(tab_id: i64, document_id: Option<&str>) -> Result<(), ShellError> {
+    let target = match document_id {
+        Some(doc) => json!({ "tabId": tab_id, "documentIds": [doc] }),
+        None => json!({ "tabId": tab_id, "frameIds": [0] }),
+    };
+    let injection = json!({ "target": target, "files": [CAPTURE_SCRIPT], "injectImmediately": true });
+    chrome::scripting_execute_script(&to_js(&injection)).await.context("injecting the recorder").map(|_| ())
+}
+
+async fn badge(tab_id: i64, recording: bool) {
+    let text = if recording { "REC" } else { "" };
+    let _ = chrome::action_set_badge_text(&to_js(&json!({ "tabId": tab_id, "text": text }))).await;
+    if recording {
+        let _ = chrome::action_set_badge_background_color(&to_js(&json!({ "tabId": tab_id, "color": "#c62828" }))).await;
+    }
+}
+
+async fn start(tab_id: i64) -> Result<Value, ShellError> {
+    let store = store().await?;
+    if let Some(rec) = store.tab(tab_id).await? {
+        return Ok(json!({ "ok": true, "sessionId": rec.session_id }));
+    }
+    let tab = chrome::tabs_get(tab_id as f64).await.context(&format!("finding tab {tab_id}"))?;
+    let field = |k: &str| js_sys::Reflect::get(&tab, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    let (url, title) = (field("url"), field("title"));
+    let started_at = js_sys::Date::now();
+    let meta = SessionMeta { id: new_session_id(started_at), title, url: url.clone(), started_at, duration_ms: 0.0, event_count: 0, bytes: 0 };
+    store.create(&meta).await?;
+    store.put_tab(&TabRecording { tab_id, session_id: meta.id.clone(), next_page: 0 }).await?;
+    if let Err(e) = inject(tab_id, None).await {
+        let _ = store.delete_tab(tab_id).await;
+        let _ = store.delete(&meta.id).await;
+        return Err(ShellError::new(format!("cannot record this tab ({url})"), e.message));
+    }
+    badge(tab_id, true).await;
+    Ok(json!({ "ok": true, "sessionId": meta.id }))
+}
+
+async fn stop(tab_id: i64) -> Result<Value, ShellError> {
+    let store = store().await?;
+    let rec = store.tab(tab_id).await?.ok_or_else(|| ShellError::new("stop", format!("tab {tab_id} is not recording")))?;
+    store.delete_tab(tab_id).await?;
+    if let Some(port) = STATE.with_borrow_mut(|s| s.ports.remove(&tab_id)) {
+        let ack = js_sys::Promise::new(&mut |resolve, _| {
+            set_timeout(&resolve, STOP_ACK_MS);
+            STATE.with_borrow_mut(|s| s.stop_waiters.insert(tab_id, resolve));
+        });
+        if port.post_message(&to_js(&WorkerMessage::Stop)).is_ok() {
+            let _ = JsFuture::from(ack).await;
+        }
+        STATE.with_borrow_mut(|s| s.stop_waiters.remove(&tab_id));
+    }
+    writes_settled().await;
+    retry_unsaved(&store).await;
+    store.finish(&rec.session_id, js_sys::Date::now()).await?;
+    badge(tab_id, false).await;
+    Ok(json!({ "ok": true, "sessionId": rec.session_id }))
+}
+
+async fn status(tab_id: i64) -> Result<Value, ShellError> {
+    let rec = store().await?.tab(tab_id).await?;
+    let session = rec.map(|r| r.session_id);
+    let error = session.as_ref().and_then(|s| STATE.with_borrow(|st| st.errors.get(s).cloned()));
+    Ok(json!({ "ok": true, "recording": session.is_some(), "sessionId": session, "error": error }))
+}
+
+async fn export(id: &str, format: Option<&str>, part: Option<u32>) -> Result<Value, ShellError> {
+    if format.is_some_and(|f| f != "json") {
+        return Err(ShellError::new("export", format!("unknown format {format:?}; only \"json\"")));
+    }
+    let text = store().await?.export(id).await?.to_json();
+    if text.len() <= EXPORT_PART_CHARS && part.unwrap_or(0) == 0 {
+        return Ok(json!({ "ok": true, "data": text }));
+    }
+    // Split on char boundaries into parts no larger than one message may carry.
+    let mut bounds = vec![0];
+    while *bounds.last().unwrap() < text.len() {
+        let mut end = (bounds.last().unwrap() + EXPORT_PART_CHARS).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        bounds.push(end);
+    }
+    let parts = bounds.len() - 1;
+    let k = part.unwrap_or(0) as usize;
+    if k >= parts {
+        return Err(ShellError::new("export", format!("part {k} out of range (the file has {parts} parts)")));
+    }
+    Ok(json!({ "ok": true, "data": &text[bounds[k]..bounds[k + 1]], "part": k, "parts": parts }))
+}
+
+async fn import(data: &str) -> Result<Value, ShellError> {
+    let file = SessionFile::parse(data).map_err(|e| ShellError::new("import refused", e.to_string()))?;
+    let id = store().await?.import(file, new_session_id(js_sys::Date::now())).await?;
+    Ok(json!({ "ok": true, "sessionId": id }))
+}
+
+async fn delete(id: &str) -> Result<Value, ShellError> {
+    let store = store().await?;
+    if store.tabs().await?.iter().any(|t| t.session_id == id) {
+        return Err(ShellError::new("delete", format!("session {id} is still recording; stop it first")));
+    }
+    if !store.delete(id).await? {
+        return Err(ShellError::new("delete", format!("no session {id}")));
+    }
+    Ok(json!({ "ok": true }))
+}
+
+/// The loader content script says a new document started in its tab.
+async fn page_start(sender: &Sender) -> Result<Value, ShellError> {
+    let Some(tab_id) = sender.top_frame_tab() else { return Ok(json!({ "ok": true, "recording": false })) };
+    let recording = store().await?.tab(tab_id).await?.is_some();
+    if recording {
+        inject(tab_id, sender.document_id.as_deref()).await?;
+        badge(tab_id, true).await;
+    }
+    Ok(json!({ "ok": true, "recording": recording }))
+}
+
+/// A message on a capture port (registered synchronously by the worker's JS glue).
+#[wasm_bindgen]
+pub async fn handle_port_message(port: Port, message: JsValue) {
+    if let Err(e) = on_port_message(port, message).await {
+        web_sys::console::error_1(&JsValue::from_str(&format!("tabreel worker: {e}")));
+    }
+}
+
+async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError> {
+    let sender: Sender = from_js(&port.sender(), "reading the port's sender").unwrap_or_default();
+    let message: CaptureMessage = from_js(&message, "reading a capture message")?;
+    match message {
+        CaptureMessage::Hello { session, page } => {
+            let Some(tab_id) = sender.top_frame_tab() else {
+                let _ = port.post_message(&to_js(&WorkerMessage::Stop));
+                return Ok(());
+            };
+            let store = store().await?;
+            let reply = match store.tab(tab_id).await? {
+                None => WorkerMessage::Stop,
+                Some(rec) if session.as_deref() == Some(rec.session_id.as_str()) && page.is_some() => {
+                    WorkerMessage::Record { session: rec.session_id, page: page.unwrap_or(0) }
+                }
+                Some(mut rec) => {
+                    let page = rec.next_page;
+                    rec.next_page += 1;
+                    store.put_tab(&rec).await?;
+                    WorkerMessage::Record { session: rec.session_id, page }
+                }
+            };
+            if matches!(reply, WorkerMessage::Record { .. }) {
+                STATE.with_borrow_mut(|s| s.ports.insert(tab_id, port.clone()));
+            }
+            port.post_message(&to_js(&reply)).context("answering the recorder")?;
+        }
+        CaptureMessage::Events { session, count, last_t, events } => {
+            let batch = PendingBatch { session, count, last_t, data: chunk::compress(&events) };
+            STATE.with_borrow_mut(|s| s.writes_in_flight += 1);
+            let result = async {
+                let store = store().await?;
+                retry_unsaved(&store).await;
+                save(&store, batch).await;
+                Ok::<(), ShellError>(())
+            }
+            .await;
+            let waiters = STATE.with_borrow_mut(|s| {
+                s.writes_in_flight -= 1;
+                if s.writes_in_flight == 0 { std::mem::take(&mut s.idle_waiters) } else { Vec::new() }
+            });
+            for resolve in waiters {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
+            result?;
+        }
+        CaptureMessage::Stopped { .. } => {
+            if let Some(tab_id) = sender.tab.as_ref().and_then(|t| t.id) {
+                if let Some(resolve) = STATE.with_borrow_mut(|s| s.stop_waiters.remove(&tab_id)) {
+                    let _ = resolve.call0(&JsValue::UNDEFINED);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stores a batch, keeping it for a retry when storing fails.
+async fn save(store: &SessionStore, batch: PendingBatch) {
+    match store.append(&batch.session, batch.count, batch.last_t, &batch.data).await {
+        Ok(()) => {
+            STATE.with_borrow_mut(|s| s.errors.remove(&batch.session));
+        }
+        Err(e) => {
+            web_sys::console::error_1(&JsValue::from_str(&format!("tabreel worker: {e}")));
+            STATE.with_borrow_mut(|s| {
+                s.errors.insert(batch.session.clone(), e.to_string());
+                if !e.message.contains("does not exist") {
+                    s.unsaved.push(batch);
+                }
+            });
+        }
+    }
+}
+
+async fn retry_unsaved(store: &SessionStore) {
+    let unsaved = STATE.with_borrow_mut(|s| std::mem::take(&mut s.unsaved));
+    for batch in unsaved {
+        save(store, batch).await;
+    }
+}
+
+/// Resolves once no batch is being written.
+async fn writes_settled() {
+    let pending = js_sys::Promise::new(&mut |resolve, _| {
+        STATE.with_borrow_mut(|s| {
+            if s.writes_in_flight == 0 {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            } else {
+                s.idle_waiters.push(resolve);
+            }
+        });
+    });
+    let _ = JsFuture::from(pending).await;
+}
+
+/// A capture port closed (navigation, tab closed, or the page's recorder stopped).
+#[wasm_bindgen]
+pub fn handle_port_disconnect(port: Port) {
+    let port = JsValue::from(port);
+    STATE.with_borrow_mut(|s| s.ports.retain(|_, p| JsValue::from(p.clone()) != port));
+}
+
+/// `chrome.tabs.onRemoved`: a closed tab ends its recording.
+#[wasm_bindgen]
+pub async fn handle_tab_removed(tab_id: f64) {
+    let tab_id = tab_id as i64;
+    let result = async {
+        let store = store().await?;
+        if let Some(rec) = store.tab(tab_id).await? {
+            store.delete_tab(tab_id).await?;
+            writes_settled().await;
+            store.finish(&rec.session_id, js_sys::Date::now()).await?;
+        }
+        Ok::<(), ShellError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        web_sys::console::error_1(&JsValue::from_str(&format!("tabreel worker: {e}")));
+    }
+}

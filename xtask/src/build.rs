@@ -1,0 +1,208 @@
+//! The build pipelines and the run/test commands.
+//!
+//! Two outputs under `extension/gen/` (git-ignored):
+//! - `engine/`: the crate with the `engine` feature as real wasm (wasm-pack, `--target web`), for
+//!   the service worker, the popup and the player; then npm binaryen's `wasm-opt -Oz`.
+//! - `capture.js`: the crate with the `capture` feature, built for the MVP wasm feature set,
+//!   lowered (`wasm-opt`), bound (`wasm-bindgen --target bundler`), turned into JS by `wasm2js`
+//!   and bundled into one classic script by esbuild. Content scripts cannot compile wasm on pages
+//!   whose CSP lacks `wasm-unsafe-eval`, and trying is visible to the page; JS runs everywhere.
+//!
+//! The popup's static files are copied from `popup/` to `extension/gen/popup/`.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::tools::{self, run, tool};
+use crate::{root, step};
+
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// `cargo xtask build`.
+pub fn build() -> Result<(), String> {
+    tools::ensure_build_tools()?;
+    let started = Instant::now();
+    build_engine()?;
+    build_capture()?;
+    copy_popup()?;
+    let size = |p: &str| fs::metadata(root().join(p)).map(|m| m.len()).unwrap_or(0);
+    step(&format!(
+        "extension ready in extension/ ({:.0}s): engine wasm {} KB, capture.js {} KB",
+        started.elapsed().as_secs_f64(),
+        size("extension/gen/engine/tabreel_bg.wasm") / 1024,
+        size("extension/gen/capture.js") / 1024
+    ));
+    Ok(())
+}
+
+fn build_engine() -> Result<(), String> {
+    step("building the engine (service worker, popup, player) with wasm-pack");
+    run(tool("wasm-pack").args([
+        "build",
+        "--target",
+        "web",
+        "--release",
+        "--no-typescript",
+        "--no-pack",
+        "--out-dir",
+        "extension/gen/engine",
+        "--out-name",
+        "tabreel",
+        "--",
+        "--features",
+        "engine",
+    ]))?;
+    let wasm = root().join("extension/gen/engine/tabreel_bg.wasm");
+    let mut opt = tool("wasm-opt");
+    opt.arg(&wasm).args(WASM_FEATURES).args(["-Oz", "-o"]).arg(&wasm);
+    run(&mut opt)?;
+    let _ = fs::remove_file(root().join("extension/gen/engine/.gitignore"));
+    Ok(())
+}
+
+fn build_capture() -> Result<(), String> {
+    step("building the capture content script (Rust -> wasm (MVP) -> wasm2js -> one classic script)");
+    let target_dir = root().join("target/mvp");
+    run(tool("cargo")
+        .args(["build", "--lib", "--release", "--target", "wasm32-unknown-unknown", "--features", "capture", "--target-dir"])
+        .arg(&target_dir)
+        .env("RUSTFLAGS", "-Ctarget-cpu=mvp"))?;
+    let work = target_dir.join("capture-js");
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
+    let lowered = work.join("lowered.wasm");
+    // The prebuilt std still uses memory.copy and friends: lower them to MVP instructions.
+    let mut opt = tool("wasm-opt");
+    opt.arg(target_dir.join("wasm32-unknown-unknown/release/tabreel.wasm"))
+        .args(WASM_FEATURES)
+        .args([
+            "--llvm-memory-copy-fill-lowering",
+            "--llvm-nontrapping-fptoint-lowering",
+            "--signext-lowering",
+            "--strip-target-features",
+            "-o",
+        ])
+        .arg(&lowered);
+    run(&mut opt)?;
+    run(tool("wasm-bindgen")
+        .arg(&lowered)
+        .args(["--target", "bundler", "--out-name", "tabreel", "--no-typescript", "--out-dir"])
+        .arg(&work))?;
+    let glue = read(&work.join("tabreel_bg.js"))?;
+    if glue.contains("BigInt") {
+        return Err("the capture crate passes 64-bit integers to JS; wasm2js output cannot (keep u64/i64 out of its exports)".into());
+    }
+    let as_js = work.join("tabreel_bg.wasm.js");
+    run(tool("wasm2js").arg(work.join("tabreel_bg.wasm")).args(["-O2", "-o"]).arg(&as_js))?;
+    patch_memory_grow(&as_js)?;
+    let entry_glue = read(&work.join("tabreel.js"))?.replace("\"./tabreel_bg.wasm\"", "\"./tabreel_bg.wasm.js\"");
+    write(&work.join("tabreel.js"), &entry_glue)?;
+    fs::copy(root().join("src/shell/capture/entry.js"), work.join("entry.js")).map_err(|e| format!("copying entry.js: {e}"))?;
+    let out = root().join("extension/gen/capture.js");
+    run(tool("esbuild")
+        .arg(work.join("entry.js"))
+        .args(["--bundle", "--format=iife", "--minify", "--legal-comments=none", "--log-level=warning", "--target=chrome120"])
+        .arg(format!("--outfile={}", out.display())))?;
+    Ok(())
+}
+
+/// wasm2js grows memory by copying into a new ArrayBuffer, leaving wasm-bindgen's cached views
+/// on the old one (strings then silently read as empty). `ArrayBuffer.prototype.transfer` grows
+/// in place and detaches the old buffer, which wasm-bindgen notices and re-reads.
+fn patch_memory_grow(file: &Path) -> Result<(), String> {
+    let text = read(file)?;
+    let old = "var newBuffer = new ArrayBuffer(newPages << 16);\n   var newHEAP8 = new Int8Array(newBuffer);\n   newHEAP8.set(HEAP8);";
+    if !text.contains(old) {
+        return Err(format!(
+            "{}: wasm2js's memory.grow no longer looks as expected; re-check the stale-view fix in xtask/src/build.rs",
+            file.display()
+        ));
+    }
+    write(file, &text.replace(old, "var newBuffer = buffer.transfer(newPages << 16);"))
+}
+
+fn copy_popup() -> Result<(), String> {
+    let from = root().join("popup");
+    let to = root().join("extension/gen/popup");
+    fs::create_dir_all(&to).map_err(|e| format!("creating {}: {e}", to.display()))?;
+    for entry in fs::read_dir(&from).map_err(|e| format!("reading popup/: {e}"))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.is_file() {
+            fs::copy(&path, to.join(path.file_name().unwrap())).map_err(|e| format!("copying {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `cargo xtask run` (after the build): Chromium with the extension on the demo page.
+pub fn open_demo() -> Result<(), String> {
+    step("opening Chromium with the extension on the demo page (tests/e2e/open.mjs)");
+    run_node(&["tests/e2e/open.mjs"])
+}
+
+fn run_node(args: &[&str]) -> Result<(), String> {
+    run(tool("node").args(args))
+}
+
+/// `cargo xtask test [--e2e-only|--no-e2e]`: every test.
+pub fn test(args: &[String]) -> Result<(), String> {
+    let e2e_only = args.iter().any(|a| a == "--e2e-only");
+    let no_e2e = args.iter().any(|a| a == "--no-e2e");
+    if !e2e_only {
+        step("host tests of the functional core (cargo test)");
+        run(tool("cargo").args(["test", "--workspace"]))?;
+    }
+    tools::ensure_build_tools()?;
+    tools::ensure_browser()?;
+    if !e2e_only {
+        step("wasm-bindgen tests of the web-sys shell in headless Chromium (wasm-pack test)");
+        let mut cmd = tool("wasm-pack");
+        cmd.args(["test", "--headless", "--chrome", "--", "--features", "capture,engine"])
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+        run(&mut cmd)?;
+    }
+    if !no_e2e {
+        build()?;
+        step("end-to-end tests: the real extension in Chromium (node --test, playwright-core)");
+        let files = e2e_files()?;
+        let mut cmd: Command = tool("node");
+        cmd.args(["--test", "--test-concurrency=1"]).args(&files);
+        run(&mut cmd)?;
+    }
+    step("all tests passed");
+    Ok(())
+}
+
+fn e2e_files() -> Result<Vec<String>, String> {
+    let dir = root().join("tests/e2e");
+    let mut files: Vec<String> = fs::read_dir(&dir)
+        .map_err(|e| format!("reading {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .map(|p| p.strip_prefix(root()).unwrap_or(&p).display().to_string())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err("no end-to-end tests found in tests/e2e".into());
+    }
+    Ok(files)
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+}
