@@ -76,23 +76,29 @@ impl PageDom {
     }
 
     /// The state to record for a form control, masked by policy; `None` for other elements.
+    /// Checks tag names rather than `instanceof`, so it works for nodes of any realm (frames).
     pub fn form_state(&self, el: &Element) -> Option<FormState> {
-        if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
-            let t = input.type_().to_ascii_lowercase();
-            if t == "checkbox" || t == "radio" {
-                return Some(FormState::Checked { checked: input.checked() });
+        let masked_or = |value: String| {
+            if self.is_sensitive(el) { FormState::Masked { filled: !value.is_empty() } } else { FormState::Value { value } }
+        };
+        match el.local_name().as_str() {
+            "input" if el.namespace_uri().as_deref() == Some(HTML_NS) => {
+                let input: &web_sys::HtmlInputElement = el.unchecked_ref();
+                let t = input.type_().to_ascii_lowercase();
+                match t.as_str() {
+                    "checkbox" | "radio" => Some(FormState::Checked { checked: input.checked() }),
+                    "file" | "submit" | "button" | "reset" | "image" => None,
+                    _ => Some(masked_or(input.value())),
+                }
             }
-            if matches!(t.as_str(), "file" | "submit" | "button" | "reset" | "image") {
-                return None;
+            "textarea" if el.namespace_uri().as_deref() == Some(HTML_NS) => {
+                Some(masked_or(el.unchecked_ref::<web_sys::HtmlTextAreaElement>().value()))
             }
-            let value = input.value();
-            return Some(if self.is_sensitive(el) { FormState::Masked { filled: !value.is_empty() } } else { FormState::Value { value } });
+            "select" if el.namespace_uri().as_deref() == Some(HTML_NS) => {
+                Some(FormState::Value { value: el.unchecked_ref::<web_sys::HtmlSelectElement>().value() })
+            }
+            _ => None,
         }
-        if let Some(area) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-            let value = area.value();
-            return Some(if self.is_sensitive(el) { FormState::Masked { filled: !value.is_empty() } } else { FormState::Value { value } });
-        }
-        el.dyn_ref::<web_sys::HtmlSelectElement>().map(|s| FormState::Value { value: s.value() })
     }
 
     fn serialize_element(&mut self, el: &Element) -> ElementNode {
@@ -110,15 +116,15 @@ impl PageDom {
                 attrs.push((name, attr.value()));
             }
         }
-        let css = if tag == "link" { linked_stylesheet_text(el) } else { None };
+        let css = if tag == "link" && ns.is_none() { linked_stylesheet_text(el) } else { None };
         ElementNode { tag, ns, attrs, form: self.form_state(el), css }
     }
 }
 
 /// The text of a `<link rel=stylesheet>`'s sheet, when the browser lets us read it.
 fn linked_stylesheet_text(el: &Element) -> Option<String> {
-    let link = el.dyn_ref::<web_sys::HtmlLinkElement>()?;
-    let sheet = link.sheet()?.dyn_into::<web_sys::CssStyleSheet>().ok()?;
+    let link: &web_sys::HtmlLinkElement = el.unchecked_ref();
+    let sheet: web_sys::CssStyleSheet = link.sheet()?.unchecked_into();
     let rules = sheet.css_rules().ok()?; // cross-origin sheets throw SecurityError
     let mut text = String::new();
     for i in 0..rules.length() {
@@ -128,6 +134,17 @@ fn linked_stylesheet_text(el: &Element) -> Option<String> {
         }
     }
     Some(text)
+}
+
+/// The node as an element, if it is one (any realm).
+pub fn as_element(node: &Node) -> Option<&Element> {
+    (node.node_type() == Node::ELEMENT_NODE).then(|| node.unchecked_ref())
+}
+
+/// An event target as a node, if it is one (any realm).
+pub fn as_node(target: &web_sys::EventTarget) -> Option<&Node> {
+    let is_node = js_sys::Reflect::get(target, &"nodeType".into()).ok().is_some_and(|v| v.as_f64().is_some());
+    is_node.then(|| target.unchecked_ref())
 }
 
 fn in_script(node: &Node) -> bool {
@@ -207,7 +224,7 @@ impl DomTree for PageDom {
     }
 
     fn attribute(&mut self, node: &Node, name: &str) -> AttributeRead {
-        let Some(el) = node.dyn_ref::<Element>() else { return AttributeRead::Withheld };
+        let Some(el) = as_element(node) else { return AttributeRead::Withheld };
         let is_value = name.eq_ignore_ascii_case("value");
         // Checking also remembers a field that has just become a password field, for good.
         let sensitive = (is_value || can_change_sensitivity(name)) && self.is_sensitive(el);

@@ -7,8 +7,8 @@
 //! disconnects; the next batch reconnects and says `Hello` with the session and page it is
 //! recording, so the recording carries on where it was.
 
-mod dom;
-mod recorder;
+pub mod dom;
+pub mod recorder;
 
 use std::cell::RefCell;
 

@@ -13,11 +13,11 @@ use std::rc::{Rc, Weak};
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, MutationObserver, MutationObserverInit, MutationRecord, Node};
+use web_sys::{Document, MutationObserver, MutationObserverInit, MutationRecord, Node};
 
 use crate::core::coalesce::{coalesce, DomTree, RawRecord};
 use crate::core::event::{Event, EventData, FormState, NodeId, Snapshot};
-use crate::shell::capture::dom::PageDom;
+use crate::shell::capture::dom::{as_element, as_node, PageDom};
 
 /// Longest time an event waits in the page before it is sent.
 pub const FLUSH_MS: i32 = 200;
@@ -63,6 +63,7 @@ impl Recorder {
     /// Snapshots `document` as `page` and starts observing it.
     pub fn start(document: Document, page: u32, sink: Sink) -> Result<Recorder, JsValue> {
         let window = document.default_view().ok_or_else(|| JsValue::from_str("document has no window"))?;
+        let window: web_sys::Window = window.unchecked_into();
         let state = Rc::new_cyclic(|me| {
             RefCell::new(State {
                 page,
@@ -220,12 +221,12 @@ impl State {
     }
 
     fn target_id(&mut self, event: &web_sys::Event) -> Option<NodeId> {
-        let node: Node = event.target()?.dyn_into().ok()?;
-        self.dom.id(&node)
+        let target = event.target()?;
+        self.dom.id(as_node(&target)?)
     }
 
     fn on_pointer(&mut self, event: &web_sys::Event) {
-        let Some(m) = event.dyn_ref::<web_sys::MouseEvent>() else { return };
+        let m: &web_sys::MouseEvent = event.unchecked_ref(); // only registered for mouse events
         let (x, y) = (m.client_x() as f64, m.client_y() as f64);
         let t = now();
         if t - self.last_pointer_t >= POINTER_SAMPLE_MS {
@@ -239,7 +240,7 @@ impl State {
     }
 
     fn on_click(&mut self, event: &web_sys::Event) {
-        let Some(m) = event.dyn_ref::<web_sys::MouseEvent>() else { return };
+        let m: &web_sys::MouseEvent = event.unchecked_ref(); // only registered for mouse events
         self.pending_pointer = None;
         let target = self.target_id(event);
         self.push(EventData::Click { target, x: m.client_x() as f64, y: m.client_y() as f64 });
@@ -247,13 +248,13 @@ impl State {
 
     fn on_scroll(&mut self, event: &web_sys::Event) {
         let Some(target) = event.target() else { return };
-        let (id, x, y) = if let Some(doc) = target.dyn_ref::<Document>() {
-            let Some(window) = doc.default_view() else { return };
-            let Some(id) = self.dom.id(doc.as_ref()) else { return };
-            (id, window.scroll_x().unwrap_or(0.0), window.scroll_y().unwrap_or(0.0))
-        } else if let Some(el) = target.dyn_ref::<Element>() {
-            let Some(id) = self.dom.id(el.as_ref()) else { return };
-            (id, el.scroll_left() as f64, el.scroll_top() as f64)
+        let Some(node) = as_node(&target) else { return };
+        let Some(id) = self.dom.id(node) else { return };
+        let (x, y) = if node.node_type() == Node::DOCUMENT_NODE {
+            let Some(window) = node.unchecked_ref::<Document>().default_view() else { return };
+            (window.scroll_x().unwrap_or(0.0), window.scroll_y().unwrap_or(0.0))
+        } else if let Some(el) = as_element(node) {
+            (el.scroll_left() as f64, el.scroll_top() as f64)
         } else {
             return;
         };
@@ -270,9 +271,10 @@ impl State {
     }
 
     fn on_input(&mut self, event: &web_sys::Event) {
-        let Some(el) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        let Some(target) = event.target() else { return };
+        let Some(el) = as_node(&target).and_then(as_element) else { return };
         let Some(id) = self.dom.id(el.as_ref()) else { return };
-        let Some(state) = self.dom.form_state(&el) else { return };
+        let Some(state) = self.dom.form_state(el) else { return };
         if self.last_form.get(&id) == Some(&state) {
             return;
         }
@@ -287,14 +289,14 @@ impl State {
     }
 
     fn on_focus_out(&mut self, event: &web_sys::Event) {
-        let moving_within = event.dyn_ref::<web_sys::FocusEvent>().and_then(|f| f.related_target()).is_some();
+        let moving_within = event.unchecked_ref::<web_sys::FocusEvent>().related_target().is_some();
         if !moving_within {
             self.push(EventData::Focus { target: None });
         }
     }
 
     fn on_resize(&mut self, _event: &web_sys::Event) {
-        if let Some(window) = web_sys::window() {
+        if let Some(window) = self.dom.document().default_view() {
             self.pending_viewport = Some(viewport(&window));
             self.schedule();
         }
@@ -317,7 +319,7 @@ fn nodes(list: &web_sys::NodeList) -> Vec<Node> {
 /// The attribute's qualified name (`xlink:href`), as `getAttribute` expects it.
 fn attribute_name(record: &MutationRecord, target: &Node) -> Option<String> {
     let local = record.attribute_name()?;
-    match (record.attribute_namespace(), target.dyn_ref::<Element>()) {
+    match (record.attribute_namespace(), as_element(target)) {
         (Some(ns), Some(el)) => Some(el.get_attribute_node_ns(Some(&ns), &local).map(|a| a.name()).unwrap_or(local)),
         _ => Some(local),
     }

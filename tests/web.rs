@@ -1,0 +1,229 @@
+//! wasm-bindgen tests of the web-sys shell, run in headless Chromium by `wasm-pack test`
+//! (`cargo xtask test`). They drive the real recorder, store and renderer against a real DOM and
+//! a real IndexedDB.
+#![cfg(all(target_arch = "wasm32", feature = "capture", feature = "engine"))]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use tabreel::core::event::{Event, EventData, FormState, NodeKind};
+use tabreel::core::format::{SessionFile, SessionMeta};
+use tabreel::core::player::Player;
+use tabreel::core::vdom::VirtualDom;
+use tabreel::shell::capture::recorder::Recorder;
+use tabreel::shell::player::Renderer;
+use tabreel::shell::store::SessionStore;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{Document, HtmlElement, HtmlIFrameElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn page() -> Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+async fn sleep(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    JsFuture::from(p).await.unwrap();
+}
+
+/// A same-origin frame whose document holds `html`; the recorder records that document, so the
+/// test runner's own page output cannot interfere.
+async fn frame_with(html: &str) -> (HtmlIFrameElement, Document) {
+    let frame: HtmlIFrameElement = page().create_element("iframe").unwrap().unchecked_into();
+    page().body().unwrap().append_child(&frame).unwrap();
+    let doc = frame.content_document().unwrap();
+    let html_doc: &web_sys::HtmlDocument = doc.unchecked_ref();
+    html_doc.open().unwrap();
+    html_doc.write(&js_sys::Array::of1(&JsValue::from_str(html))).unwrap();
+    html_doc.close().unwrap();
+    (frame, doc)
+}
+
+fn recorder_into(doc: &Document) -> (Recorder, Rc<RefCell<Vec<Event>>>) {
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let sink_events = events.clone();
+    let sink = Box::new(move |count: u32, _last: f64, json: String| {
+        let batch: Vec<Event> = serde_json::from_str(&json).expect("the recorder sends valid events");
+        assert_eq!(batch.len() as u32, count);
+        sink_events.borrow_mut().extend(batch);
+    });
+    (Recorder::start(doc.clone(), 0, sink).expect("recorder starts"), events)
+}
+
+fn outline_of(events: &[Event]) -> String {
+    let mut dom = VirtualDom::default();
+    for e in events {
+        dom.apply(e);
+    }
+    dom.outline()
+}
+
+/// Snapshot of the document right now, as an outline.
+fn fresh_outline(doc: &Document) -> String {
+    let (fresh, snap) = recorder_into(doc);
+    drop(fresh);
+    let events = snap.borrow().clone();
+    assert!(matches!(events[0].data, EventData::Snapshot(_)));
+    outline_of(&events[..1])
+}
+
+#[wasm_bindgen_test]
+async fn snapshot_plus_recorded_mutations_equals_a_fresh_snapshot() {
+    let (_frame, doc) = frame_with("<!DOCTYPE html><html><head><title>t</title></head><body><ul id=l><li>a</li><li>b</li></ul><p id=p class=x>hello</p></body></html>").await;
+    let (recorder, events) = recorder_into(&doc);
+    let list = doc.get_element_by_id("l").unwrap();
+    let p = doc.get_element_by_id("p").unwrap();
+    // One task: build a subtree in steps, move a node, change attributes and text.
+    let li = doc.create_element("li").unwrap();
+    list.append_child(&li).unwrap();
+    li.set_text_content(Some("c"));
+    li.set_attribute("data-x", "1").unwrap();
+    list.insert_before(&list.last_element_child().unwrap(), list.first_child().as_ref()).unwrap();
+    p.set_attribute("class", "y").unwrap();
+    p.first_child().unwrap().set_node_value(Some("changed"));
+    sleep(0).await;
+    // Another task: innerHTML replacement and a removal.
+    p.set_inner_html("<b>bold</b> <i>it</i>");
+    list.remove_child(&list.children().item(1).unwrap()).unwrap();
+    sleep(0).await;
+    recorder.flush();
+    let replayed = outline_of(&events.borrow());
+    drop(recorder);
+    assert!(events.borrow().iter().filter(|e| matches!(e.data, EventData::Mutation(_))).count() >= 2);
+    assert_eq!(replayed, fresh_outline(&doc));
+    assert!(replayed.contains("\"bold\"") && replayed.contains("\"changed\"") == false);
+}
+
+#[wasm_bindgen_test]
+async fn passwords_never_leave_the_page() {
+    let (_frame, doc) = frame_with("<!DOCTYPE html><body><input id=pw type=password value=initialsecret><input id=t type=text><input id=later type=text autocomplete=username></body>").await;
+    let pw: web_sys::HtmlInputElement = doc.get_element_by_id("pw").unwrap().unchecked_into();
+    pw.set_value("typed-secret-123");
+    let (recorder, events) = recorder_into(&doc);
+    let text: web_sys::HtmlInputElement = doc.get_element_by_id("t").unwrap().unchecked_into();
+    text.set_value("visible words");
+    text.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    pw.set_value("another-secret-456");
+    pw.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    // A text field that becomes a password field, then is typed into, then shown again.
+    let later: web_sys::HtmlInputElement = doc.get_element_by_id("later").unwrap().unchecked_into();
+    later.set_attribute("type", "password").unwrap();
+    sleep(0).await;
+    later.set_value("third-secret-789");
+    later.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    later.set_attribute("type", "text").unwrap();
+    later.set_attribute("value", "third-secret-789").unwrap();
+    sleep(0).await;
+    later.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    // A password field added later.
+    let added = doc.create_element("input").unwrap();
+    added.set_attribute("type", "password").unwrap();
+    added.set_attribute("value", "fourth-secret-000").unwrap();
+    doc.body().unwrap().append_child(&added).unwrap();
+    sleep(0).await;
+    recorder.flush();
+    let json = serde_json::to_string(&*events.borrow()).unwrap();
+    for secret in ["initialsecret", "typed-secret", "another-secret", "third-secret", "fourth-secret"] {
+        assert!(!json.contains(secret), "{secret} leaked: {json}");
+    }
+    assert!(json.contains("visible words"), "the check must be able to fail");
+    let masked = events.borrow().iter().filter(|e| matches!(e.data, EventData::Input { state: FormState::Masked { filled: true }, .. })).count();
+    // pw and `later` each recorded once as masked; the repeat after `later` turned back to text is the same state.
+    assert_eq!(masked, 2, "password inputs recorded as masked: {json}");
+}
+
+#[wasm_bindgen_test]
+async fn form_state_scrolls_and_script_text_are_captured_as_policy_says() {
+    let (_frame, doc) = frame_with("<!DOCTYPE html><body><script>var secretCode = 1;</script><textarea id=a>x</textarea><select id=s><option>one<option>two</select><input id=c type=checkbox><div id=box style='height:50px;overflow:auto'><div style='height:500px'>tall</div></div></body>").await;
+    doc.get_element_by_id("a").unwrap().unchecked_into::<web_sys::HtmlTextAreaElement>().set_value("typed");
+    doc.get_element_by_id("s").unwrap().unchecked_into::<web_sys::HtmlSelectElement>().set_value("two");
+    doc.get_element_by_id("c").unwrap().unchecked_into::<web_sys::HtmlInputElement>().set_checked(true);
+    doc.get_element_by_id("box").unwrap().set_scroll_top(120);
+    let (recorder, events) = recorder_into(&doc);
+    drop(recorder);
+    let events = events.borrow();
+    let EventData::Snapshot(snap) = &events[0].data else { panic!("first event is the snapshot") };
+    let json = serde_json::to_string(snap).unwrap();
+    assert!(!json.contains("secretCode"), "script text is not recorded");
+    let forms: Vec<_> = snap.nodes.iter().filter_map(|n| match &n.kind { NodeKind::Element(e) => e.form.clone(), _ => None }).collect();
+    assert!(forms.contains(&FormState::Value { value: "typed".into() }), "{forms:?}");
+    assert!(forms.contains(&FormState::Value { value: "two".into() }));
+    assert!(forms.contains(&FormState::Checked { checked: true }));
+    assert_eq!(snap.scrolls.len(), 1);
+    assert_eq!(snap.scrolls[0].y, 120.0);
+}
+
+#[wasm_bindgen_test]
+async fn session_store_round_trips_in_real_indexeddb() {
+    let store = SessionStore::open().await.expect("database opens");
+    let id = format!("s-test-{}", js_sys::Date::now() as u64);
+    let meta = SessionMeta { id: id.clone(), title: "T".into(), url: "http://127.0.0.1/".into(), started_at: 1000.0, duration_ms: 0.0, event_count: 0, bytes: 0 };
+    store.create(&meta).await.unwrap();
+    let (_frame, doc) = frame_with("<!DOCTYPE html><body><p>stored</p></body>").await;
+    let (recorder, events) = recorder_into(&doc);
+    drop(recorder);
+    let events = events.borrow().clone();
+    let json = serde_json::to_string(&events).unwrap();
+    let data = tabreel::core::chunk::compress(&json);
+    store.append(&id, events.len() as u32, 1500.0, &data).await.unwrap();
+    store.append(&id, events.len() as u32, 1700.0, &data).await.unwrap();
+    let stored = store.session(&id).await.unwrap().unwrap();
+    assert_eq!(stored.event_count, 2 * events.len() as u64);
+    assert_eq!(stored.bytes, 2 * data.len() as u64);
+    assert_eq!(stored.duration_ms, 700.0);
+    let file = store.export(&id).await.unwrap();
+    assert_eq!(file.events.len(), 2 * events.len());
+    // Import it back under a fresh id (the original id is taken) and compare.
+    let text = file.to_json();
+    let imported = store.import(SessionFile::parse(&text).unwrap(), format!("{id}-copy")).await.unwrap();
+    assert_eq!(imported, format!("{id}-copy"));
+    let again = store.export(&imported).await.unwrap();
+    assert_eq!(again.events, file.events);
+    assert!(store.list().await.unwrap().iter().any(|s| s.id == imported));
+    assert!(store.delete(&imported).await.unwrap());
+    assert!(store.delete(&id).await.unwrap());
+    assert!(!store.delete(&id).await.unwrap());
+    assert!(store.session(&id).await.unwrap().is_none());
+    assert!(store.events(&id).await.unwrap().is_empty());
+    // Appending to a deleted session is an error, not a silent loss.
+    assert!(store.append(&id, 1, 1.0, &data).await.is_err());
+}
+
+#[wasm_bindgen_test]
+async fn renderer_rebuilds_the_recording_in_a_sandboxed_frame() {
+    let (_src_frame, doc) = frame_with("<!DOCTYPE html><html><body><h1 onclick='x()'>Title</h1><form><input id=i value=v><select id=s><option>a<option selected>b</select></form><svg width=10 height=10><a xlink:href='#x'><rect width=5 height=5 /></a></svg></body></html>").await;
+    let (recorder, events) = recorder_into(&doc);
+    recorder.flush();
+    drop(recorder);
+    let events = events.borrow().clone();
+    let started = events[0].t;
+    let mut player = Player::new(events, started, 0.0);
+    let ops = player.seek(f64::INFINITY);
+
+    let target: HtmlIFrameElement = page().create_element("iframe").unwrap().unchecked_into();
+    target.set_attribute("sandbox", "allow-same-origin").unwrap();
+    let stage: HtmlElement = page().create_element("div").unwrap().unchecked_into();
+    let pointer: HtmlElement = page().create_element("div").unwrap().unchecked_into();
+    stage.append_child(&target).unwrap();
+    page().body().unwrap().append_child(&stage).unwrap();
+    let mut renderer = Renderer::new(target.clone(), stage, pointer);
+    renderer.apply(&ops);
+    assert_eq!(renderer.refused, 0);
+    let replayed = target.content_document().unwrap();
+    assert_eq!(replayed.compat_mode(), "CSS1Compat", "standards mode from the doctype");
+    let h1 = replayed.query_selector("h1").unwrap().unwrap();
+    assert_eq!(h1.text_content().unwrap(), "Title");
+    assert!(!h1.has_attribute("onclick"), "inline handlers are dropped");
+    let input: web_sys::HtmlInputElement = replayed.get_element_by_id("i").unwrap().unchecked_into();
+    assert_eq!(input.value(), "v");
+    let select: web_sys::HtmlSelectElement = replayed.get_element_by_id("s").unwrap().unchecked_into();
+    assert_eq!(select.value(), "b");
+    let link = replayed.query_selector("svg a").unwrap().unwrap();
+    assert_eq!(link.namespace_uri().as_deref(), Some("http://www.w3.org/2000/svg"));
+    assert_eq!(link.get_attribute_ns(Some("http://www.w3.org/1999/xlink"), "href").as_deref(), Some("#x"));
+}
