@@ -6,6 +6,8 @@
 //! iteratively (no recursion, whatever the depth) and applies the masking policy to every form
 //! value and attribute before anything leaves the page.
 
+use std::collections::HashMap;
+
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, Node};
 
@@ -23,12 +25,21 @@ pub struct PageDom {
     sensitive: js_sys::WeakSet,
     /// Scroll positions found during the last serialisation (snapshot only).
     scrolls: Option<Vec<ScrollPosition>>,
+    /// The last recorded state of every form control, to record only changes.
+    last_form: HashMap<NodeId, FormState>,
 }
 
 impl PageDom {
     /// Ids for `document`, starting at 1.
     pub fn new(document: Document) -> PageDom {
-        PageDom { document, ids: js_sys::WeakMap::new(), next_id: 1, sensitive: js_sys::WeakSet::new(), scrolls: None }
+        PageDom {
+            document,
+            ids: js_sys::WeakMap::new(),
+            next_id: 1,
+            sensitive: js_sys::WeakSet::new(),
+            scrolls: None,
+            last_form: HashMap::new(),
+        }
     }
 
     /// The recorded document.
@@ -101,7 +112,38 @@ impl PageDom {
         }
     }
 
-    fn serialize_element(&mut self, el: &Element) -> ElementNode {
+    /// The control's state if it changed since it was last recorded (recording it as seen).
+    pub fn form_change(&mut self, el: &Element) -> Option<(NodeId, FormState)> {
+        let id = self.id(el.as_ref())?;
+        let state = self.form_state(el)?;
+        if self.last_form.get(&id) == Some(&state) {
+            return None;
+        }
+        self.last_form.insert(id, state.clone());
+        Some((id, state))
+    }
+
+    /// Whether a text field or checkbox shows what its attributes say (its value was never set
+    /// directly). Such a field keeps following its attributes in the page, so the replay must not
+    /// set its value, which would stop it from following them there.
+    fn follows_attributes(el: &Element) -> bool {
+        match el.local_name().as_str() {
+            "input" => {
+                let input: &web_sys::HtmlInputElement = el.unchecked_ref();
+                match input.type_().to_ascii_lowercase().as_str() {
+                    "checkbox" | "radio" => input.checked() == input.default_checked(),
+                    _ => input.value() == input.default_value(),
+                }
+            }
+            "textarea" => {
+                let area: &web_sys::HtmlTextAreaElement = el.unchecked_ref();
+                area.default_value().is_ok_and(|d| d == area.value())
+            }
+            _ => false,
+        }
+    }
+
+    fn serialize_element(&mut self, el: &Element, id: NodeId) -> ElementNode {
         let ns = el.namespace_uri().filter(|ns| ns != HTML_NS);
         let tag = if ns.is_none() { el.local_name() } else { el.tag_name() };
         let sensitive = self.is_sensitive(el);
@@ -117,7 +159,12 @@ impl PageDom {
             }
         }
         let css = if tag == "link" && ns.is_none() { linked_stylesheet_text(el) } else { None };
-        ElementNode { tag, ns, attrs, form: self.form_state(el), css }
+        let state = if ns.is_none() { self.form_state(el) } else { None };
+        if let Some(state) = &state {
+            self.last_form.insert(id, state.clone());
+        }
+        let form = state.filter(|_| sensitive || !Self::follows_attributes(el));
+        ElementNode { tag, ns, attrs, form, css }
     }
 }
 
@@ -186,19 +233,21 @@ impl DomTree for PageDom {
         let mut out = Vec::new();
         let mut stack: Vec<(Node, Option<NodeId>)> = vec![(root.clone(), None)];
         while let Some((node, parent)) = stack.pop() {
-            let kind = match node.node_type() {
+            let node_type = node.node_type();
+            if !matches!(node_type, Node::ELEMENT_NODE | Node::TEXT_NODE | Node::CDATA_SECTION_NODE | Node::COMMENT_NODE | Node::DOCUMENT_NODE | Node::DOCUMENT_TYPE_NODE) {
+                continue; // processing instructions and the like are not rendered
+            }
+            let (id, _) = self.id_or_assign(&node);
+            let kind = match node_type {
                 Node::ELEMENT_NODE => {
                     let el: &Element = node.unchecked_ref();
-                    if self.scrolls.is_some() {
+                    if let Some(scrolls) = self.scrolls.as_mut() {
                         let (x, y) = (el.scroll_left() as f64, el.scroll_top() as f64);
                         if x != 0.0 || y != 0.0 {
-                            let (id, _) = self.id_or_assign(&node);
-                            if let Some(scrolls) = self.scrolls.as_mut() {
-                                scrolls.push(ScrollPosition { target: id, x, y });
-                            }
+                            scrolls.push(ScrollPosition { target: id, x, y });
                         }
                     }
-                    NodeKind::Element(self.serialize_element(el))
+                    NodeKind::Element(self.serialize_element(el, id))
                 }
                 Node::TEXT_NODE | Node::CDATA_SECTION_NODE => {
                     NodeKind::Text { text: if in_script(&node) { String::new() } else { node.node_value().unwrap_or_default() } }
@@ -209,9 +258,8 @@ impl DomTree for PageDom {
                     let dt: &web_sys::DocumentType = node.unchecked_ref();
                     NodeKind::Doctype { name: dt.name(), public_id: dt.public_id(), system_id: dt.system_id() }
                 }
-                _ => continue, // processing instructions and the like are not rendered
+                _ => unreachable!("filtered above"),
             };
-            let (id, _) = self.id_or_assign(&node);
             let children = node.child_nodes();
             for i in (0..children.length()).rev() {
                 if let Some(child) = children.item(i) {

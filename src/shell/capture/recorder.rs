@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, MutationObserver, MutationObserverInit, MutationRecord, Node};
 
 use crate::core::coalesce::{coalesce, DomTree, RawRecord};
-use crate::core::event::{Event, EventData, FormState, NodeId, Snapshot};
+use crate::core::event::{Event, EventData, NodeId, Snapshot};
 use crate::shell::capture::dom::{as_element, as_node, PageDom};
 
 /// Longest time an event waits in the page before it is sent.
@@ -43,7 +43,6 @@ struct State {
     last_scroll_t: HashMap<NodeId, f64>,
     pending_scrolls: Vec<(NodeId, f64, f64)>,
     pending_viewport: Option<(u32, u32)>,
-    last_form: HashMap<NodeId, FormState>,
     myself: Weak<RefCell<State>>,
 }
 
@@ -76,7 +75,6 @@ impl Recorder {
                 last_scroll_t: HashMap::new(),
                 pending_scrolls: Vec::new(),
                 pending_viewport: None,
-                last_form: HashMap::new(),
                 myself: me.clone(),
             })
         });
@@ -204,9 +202,13 @@ impl State {
     }
 
     fn on_mutations(&mut self, records: js_sys::Array) {
+        let mut controls: Vec<web_sys::Element> = Vec::new();
         let raw = records.iter().filter_map(|r| {
             let r: MutationRecord = r.unchecked_into();
             let target = r.target()?;
+            if let Some(control) = affected_control(&target) {
+                controls.push(control);
+            }
             Some(match r.type_().as_str() {
                 "childList" => RawRecord::ChildList { target, added: nodes(&r.added_nodes()), removed: nodes(&r.removed_nodes()) },
                 "attributes" => RawRecord::Attribute { name: attribute_name(&r, &target)?, target },
@@ -217,6 +219,12 @@ impl State {
         let batch = coalesce(&mut self.dom, raw);
         if !batch.is_empty() {
             self.push(EventData::Mutation(batch));
+        }
+        // Attribute and option changes move a control's live state without an input event.
+        for control in controls {
+            if let Some((target, state)) = self.dom.form_change(&control) {
+                self.push(EventData::Input { target, state });
+            }
         }
     }
 
@@ -273,13 +281,9 @@ impl State {
     fn on_input(&mut self, event: &web_sys::Event) {
         let Some(target) = event.target() else { return };
         let Some(el) = as_node(&target).and_then(as_element) else { return };
-        let Some(id) = self.dom.id(el.as_ref()) else { return };
-        let Some(state) = self.dom.form_state(el) else { return };
-        if self.last_form.get(&id) == Some(&state) {
-            return;
+        if let Some((target, state)) = self.dom.form_change(el) {
+            self.push(EventData::Input { target, state });
         }
-        self.last_form.insert(id, state.clone());
-        self.push(EventData::Input { target: id, state });
     }
 
     fn on_focus_in(&mut self, event: &web_sys::Event) {
@@ -310,6 +314,21 @@ impl State {
 fn viewport(window: &web_sys::Window) -> (u32, u32) {
     let dim = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
     (dim(window.inner_width()), dim(window.inner_height()))
+}
+
+/// The form control whose live state a mutation of `target` may change: an input or textarea
+/// itself, the select of an option or optgroup, the textarea or select around a text node.
+fn affected_control(target: &Node) -> Option<web_sys::Element> {
+    let el = match target.node_type() {
+        Node::ELEMENT_NODE => target.unchecked_ref::<web_sys::Element>().clone(),
+        Node::TEXT_NODE => target.parent_element()?,
+        _ => return None,
+    };
+    match el.local_name().as_str() {
+        "input" | "textarea" | "select" => Some(el),
+        "option" | "optgroup" | "datalist" => el.closest("select").ok().flatten(),
+        _ => None,
+    }
 }
 
 fn nodes(list: &web_sys::NodeList) -> Vec<Node> {

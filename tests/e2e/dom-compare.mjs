@@ -1,0 +1,226 @@
+// Turns a Document into comparable text, so that a live page and its replay can be compared.
+//
+// `normalizeDocument` runs inside the browser (pass it to page.evaluate / handle.evaluate): it
+// must stay self-contained (no references outside its own body).
+//
+// What it keeps, one line per node, indented by depth:
+//   #document (compatMode)
+//   <!doctype name "publicId" "systemId">
+//   <tag a="1" b="2"> {value="typed"} {checked=true} {masked:filled} {scroll=0,120}
+//   #text "…"              (exact data, JSON-escaped; nothing collapsed)
+//   #comment "…"
+//   stylesheet("href") media=… title=… id=…   (a live <link rel=stylesheet> or a replayed
+//                                               <style data-tabreel-href>; children ignored)
+// What it leaves out, because the replay changes it on purpose (see the automation contract):
+//   - on* attributes, srcdoc, data-tabreel-* attributes;
+//   - <script>: type and src attributes, and its children;
+//   - iframe/frame/object/embed src and data; <meta http-equiv>; javascript:/vbscript:/HTML data:
+//     URLs in URL attributes;
+//   - the `value` attribute of masked fields;
+//   - the content of iframes (out of scope here).
+// Form state is read from properties (input value/checked, textarea value, select value). Masked
+// fields (type=password, sensitive autocomplete tokens, or matching `opts.maskSelector`) show as
+// {masked:filled}/{masked:empty}; on the replay side (`opts.role === 'replay'`) a filled masked
+// field must show exactly the placeholder, otherwise it is printed as {masked:UNEXPECTED "…"}.
+//
+// Options: { role: 'live'|'replay', maskSelector: 'css selector', scroll: true (element scroll
+// offsets, rounded), skipSelector: 'css selector' (subtrees to leave out entirely, both sides) }
+
+export function normalizeDocument(doc, opts) {
+  opts = opts || {};
+  const PLACEHOLDER = '\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022';
+  const SENSITIVE_AUTOCOMPLETE = ['current-password', 'new-password', 'one-time-code', 'cc-number', 'cc-csc'];
+  const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'xlink:href', 'data', 'poster', 'background', 'ping', 'codebase', 'cite'];
+  const HTML_NS = 'http://www.w3.org/1999/xhtml';
+  const NS_PREFIX = { 'http://www.w3.org/2000/svg': 'svg:', 'http://www.w3.org/1998/Math/MathML': 'math:' };
+  const out = [];
+
+  function q(s) {
+    return JSON.stringify(String(s));
+  }
+  function isScriptUrl(v) {
+    let s = String(v).replace(/^[\u0000-\u0020]+/, '').replace(/[\t\n\r]/g, '').slice(0, 32).toLowerCase();
+    return (
+      s.startsWith('javascript:') ||
+      s.startsWith('vbscript:') ||
+      s.startsWith('data:text/html') ||
+      s.startsWith('data:image/svg') ||
+      s.startsWith('data:application/xhtml')
+    );
+  }
+  function tagOf(el) {
+    const ns = el.namespaceURI;
+    if (!ns || ns === HTML_NS) return el.localName.toLowerCase();
+    return (NS_PREFIX[ns] || `{${ns}}`) + el.localName;
+  }
+  function matches(el, sel) {
+    if (!sel) return false;
+    try {
+      return el.matches(sel);
+    } catch (e) {
+      return false;
+    }
+  }
+  function isFormField(el) {
+    const t = el.localName;
+    return (t === 'input' || t === 'textarea') && (!el.namespaceURI || el.namespaceURI === HTML_NS);
+  }
+  function isMasked(el) {
+    if (!isFormField(el)) return false;
+    if (matches(el, opts.maskSelector)) return true;
+    const type = (el.getAttribute('type') || '').trim().toLowerCase();
+    if (el.localName === 'input' && type === 'password') return true;
+    const ac = (el.getAttribute('autocomplete') || '').toLowerCase().split(/\s+/);
+    return ac.some((tok) => SENSITIVE_AUTOCOMPLETE.includes(tok));
+  }
+  function isStylesheetLink(el) {
+    if (tagOf(el) !== 'link') return false;
+    const rel = (el.getAttribute('rel') || '').toLowerCase().split(/\s+/);
+    return rel.includes('stylesheet');
+  }
+  function isReplacedStylesheet(el) {
+    return tagOf(el) === 'style' && el.hasAttribute('data-tabreel-href');
+  }
+  function keptAttrs(el, tag, masked) {
+    const list = [];
+    for (const a of Array.from(el.attributes)) {
+      const name = a.name;
+      const lname = name.toLowerCase();
+      if (lname.startsWith('on')) continue;
+      if (lname === 'srcdoc') continue;
+      if (lname.startsWith('data-tabreel-')) continue;
+      if (tag === 'script' || tag === 'svg:script') {
+        if (lname === 'type' || lname === 'src') continue;
+      }
+      if (tag === 'meta' && lname === 'http-equiv') continue;
+      if ((tag === 'iframe' || tag === 'frame' || tag === 'object' || tag === 'embed') && (lname === 'src' || lname === 'data')) continue;
+      if (URL_ATTRS.includes(lname) && isScriptUrl(a.value)) continue;
+      if (masked && lname === 'value') continue;
+      list.push([name, a.value]);
+    }
+    list.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    return list;
+  }
+  function formState(el, tag, masked) {
+    const parts = [];
+    if (masked) {
+      const v = el.value == null ? '' : String(el.value);
+      if (v === '') parts.push('{masked:empty}');
+      else if (opts.role === 'replay' && v !== PLACEHOLDER) parts.push(`{masked:UNEXPECTED ${q(v)}}`);
+      else parts.push('{masked:filled}');
+      return parts;
+    }
+    if (tag === 'input') {
+      const type = (el.type || '').toLowerCase();
+      if (type === 'checkbox' || type === 'radio') parts.push(`{checked=${!!el.checked}}`);
+      else if (type !== 'file' && type !== 'image' && type !== 'submit' && type !== 'reset' && type !== 'button') parts.push(`{value=${q(el.value)}}`);
+    } else if (tag === 'textarea') {
+      parts.push(`{value=${q(el.value)}}`);
+    } else if (tag === 'select') {
+      const selected = Array.from(el.options || []).filter((o) => o.selected).map((o) => o.value);
+      parts.push(`{selected=${q(selected.join('|'))}}`);
+    }
+    return parts;
+  }
+  function walk(node, depth) {
+    const pad = '  '.repeat(depth);
+    switch (node.nodeType) {
+      case 9: // document
+        out.push(`${pad}#document (${node.compatMode})`);
+        for (const c of Array.from(node.childNodes)) walk(c, depth + 1);
+        return;
+      case 10: // doctype
+        out.push(`${pad}<!doctype ${node.name} ${q(node.publicId)} ${q(node.systemId)}>`);
+        return;
+      case 3: // text
+      case 4: // cdata
+        out.push(`${pad}#text ${q(node.data)}`);
+        return;
+      case 8: // comment
+        out.push(`${pad}#comment ${q(node.data)}`);
+        return;
+      case 7: // processing instruction
+        out.push(`${pad}#pi ${q(node.target)} ${q(node.data)}`);
+        return;
+      case 1: {
+        const el = node;
+        if (matches(el, opts.skipSelector)) return;
+        const tag = tagOf(el);
+        if (isStylesheetLink(el) || isReplacedStylesheet(el)) {
+          const href = isStylesheetLink(el) ? el.getAttribute('href') : el.getAttribute('data-tabreel-href');
+          const extra = ['media', 'title', 'id']
+            .filter((n) => el.hasAttribute(n))
+            .map((n) => `${n}=${q(el.getAttribute(n))}`)
+            .join(' ');
+          out.push(`${pad}stylesheet(${q(href)})${extra ? ' ' + extra : ''}`);
+          return;
+        }
+        const masked = isMasked(el);
+        const attrs = keptAttrs(el, tag, masked)
+          .map(([n, v]) => ` ${n}=${q(v)}`)
+          .join('');
+        const extras = formState(el, tag, masked);
+        if (opts.scroll && (el.scrollTop || el.scrollLeft) && el !== doc.scrollingElement) {
+          extras.push(`{scroll=${Math.round(el.scrollLeft)},${Math.round(el.scrollTop)}}`);
+        }
+        out.push(`${pad}<${tag}${attrs}>${extras.length ? ' ' + extras.join(' ') : ''}`);
+        if (tag === 'script' || tag === 'svg:script') return; // script text may be dropped at capture
+        if (tag === 'iframe' || tag === 'frame') {
+          // The frame's own document is out of scope; its fallback children (none in HTML) too.
+          return;
+        }
+        // <template> content lives in a fragment; compare it too.
+        if (tag === 'template' && el.content) {
+          out.push(`${pad}  #template-content`);
+          for (const c of Array.from(el.content.childNodes)) walk(c, depth + 2);
+        }
+        for (const c of Array.from(el.childNodes)) walk(c, depth + 1);
+        return;
+      }
+      case 11: // fragment
+        for (const c of Array.from(node.childNodes)) walk(c, depth);
+        return;
+      default:
+        out.push(`${pad}#node${node.nodeType}`);
+    }
+  }
+  if (!doc) return '(no document)';
+  walk(doc, 0);
+  return out.join('\n') + '\n';
+}
+
+/**
+ * A unified-diff-like excerpt around the first differing line of two texts (node side).
+ */
+export function firstDifference(expected, actual, { context = 6, expectedLabel = 'expected', actualLabel = 'actual', maxLines = 40 } = {}) {
+  const a = expected.split('\n');
+  const b = actual.split('\n');
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (i === a.length && i === b.length) return '(no difference)';
+  // Find where they resynchronise (first common line after the difference), to show a hunk.
+  let endA = a.length;
+  let endB = b.length;
+  outer: for (let da = 0; da < Math.min(200, a.length - i); da++) {
+    for (let db = 0; db < Math.min(200, b.length - i); db++) {
+      if (a[i + da] === b[i + db] && a[i + da] !== undefined && a[i + da].trim() !== '') {
+        // require two lines of agreement to call it a resync
+        if (a[i + da + 1] === b[i + db + 1]) {
+          endA = i + da;
+          endB = i + db;
+          break outer;
+        }
+      }
+    }
+  }
+  const lines = [`--- ${expectedLabel} (${a.length} lines)`, `+++ ${actualLabel} (${b.length} lines)`, `@@ first difference at line ${i + 1} @@`];
+  for (let k = Math.max(0, i - context); k < i; k++) lines.push(`  ${a[k]}`);
+  const removed = a.slice(i, endA);
+  const added = b.slice(i, endB);
+  for (const l of removed.slice(0, maxLines)) lines.push(`- ${l}`);
+  if (removed.length > maxLines) lines.push(`- … ${removed.length - maxLines} more`);
+  for (const l of added.slice(0, maxLines)) lines.push(`+ ${l}`);
+  if (added.length > maxLines) lines.push(`+ … ${added.length - maxLines} more`);
+  for (let k = endA; k < Math.min(a.length, endA + 3); k++) lines.push(`  ${a[k]}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,96 @@
+// MV3 service workers get stopped at any time. A recording must survive a restart of the worker:
+// events from before and after the restart end up in the session.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+
+import { startHarness, sleep, waitFor } from './harness.mjs';
+
+let h;
+before(async () => {
+  h = await startHarness();
+});
+after(async () => {
+  await h?.close();
+});
+
+async function addMarker(page, text) {
+  await page.evaluate((t) => {
+    const p = document.createElement('p');
+    p.className = 'marker';
+    p.textContent = t;
+    document.body.appendChild(p);
+  }, text);
+}
+
+test('recording survives a service worker restart', { timeout: 90_000 }, async () => {
+  const tag = crypto.randomBytes(4).toString('hex');
+  const beforeMarker = `before-restart-${tag}`;
+  const afterMarker = `after-restart-${tag}`;
+
+  const page = await h.openPage('mutations.html');
+  const { tabId, sessionId } = await h.startRecording(page);
+  await sleep(200);
+  await page.click('#step');
+  await addMarker(page, beforeMarker);
+  await sleep(700); // let the batch reach the worker
+
+  // Watch the worker through the DevTools protocol, and remember its start time.
+  const ext = await h.extPage();
+  const cdp = await h.context.newCDPSession(ext);
+  const statuses = [];
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => {
+    for (const v of e.versions) if (v.scriptURL.startsWith(h.extOrigin)) statuses.push(v.runningStatus);
+  });
+  await cdp.send('ServiceWorker.enable');
+  const originBefore = await h.serviceWorker.evaluate(() => performance.timeOrigin);
+
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await waitFor(() => statuses.includes('stopped'), { timeout: 10_000, message: 'the service worker to stop' });
+  const stoppedAt = statuses.lastIndexOf('stopped');
+
+  // Mutations while (and after) the worker is down.
+  await page.click('#step');
+  await addMarker(page, afterMarker);
+  await sleep(300);
+  await page.click('#step');
+  await sleep(1000);
+
+  // Talking to the worker (start it if the page did not already).
+  const st = await h.status(tabId);
+  await waitFor(() => statuses.slice(stoppedAt).includes('running'), { timeout: 10_000, message: 'the service worker to run again' });
+  const originAfter = await waitFor(
+    async () => {
+      const o = await h.serviceWorker.evaluate(() => performance.timeOrigin);
+      return o > originBefore ? o : null;
+    },
+    { timeout: 10_000, message: 'a new service worker global (timeOrigin changed)' },
+  );
+  assert.ok(originAfter > originBefore, 'the worker restarted');
+  assert.equal(st.recording, true, `status after the restart: ${JSON.stringify(st)}`);
+  assert.equal(st.sessionId, sessionId);
+
+  await sleep(500);
+  await h.stopRecording(tabId);
+  const stAfter = await h.status(tabId);
+  assert.equal(stAfter.recording, false, `status after stop: ${JSON.stringify(stAfter)}`);
+  assert.equal(stAfter.sessionId ?? null, null);
+
+  const text = await h.exportSession(sessionId);
+  assert.ok(text.includes(beforeMarker), 'the export holds the marker from before the restart');
+  assert.ok(text.includes(afterMarker), 'the export holds the marker from after the restart');
+  const file = JSON.parse(text);
+  const s = (await h.list()).find((x) => x.id === sessionId);
+  assert.ok(s, 'listed');
+  assert.equal(s.eventCount, file.events.length);
+
+  // And the replay at the end shows both.
+  const replay = await h.openReplay(sessionId, 'end');
+  const markers = await replay.evaluate(() =>
+    Array.from(document.getElementById('replay-frame').contentDocument.querySelectorAll('p.marker'), (p) => p.textContent),
+  );
+  assert.deepEqual(markers, [beforeMarker, afterMarker]);
+  await replay.close();
+  await cdp.detach();
+  await page.close();
+});

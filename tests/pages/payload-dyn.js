@@ -1,0 +1,2 @@
+// Loaded by a dynamically inserted <script src>: must never run (or load) in a replay.
+(function(n){try{fetch('{{ORIGIN}}/pwned?'+n,{mode:'no-cors'})}catch(e){}try{new Image().src='{{ORIGIN}}/pwned?img-'+n}catch(e){}[window,parent,top].forEach(function(w){try{w.__pwned=(w.__pwned||[]).concat(n)}catch(e){}})})('dyn-script-src')
