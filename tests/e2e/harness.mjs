@@ -80,12 +80,26 @@ const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBR
 
 /**
  * Serves tests/pages on 127.0.0.1:<random>.
- * - `headers`: { '/csp.html': { 'Content-Security-Policy': '...' } } — per-path response headers
+ * - `headers`: { '/csp.html': { 'Content-Security-Policy': '...' } } — per-path response headers (a key with a query string wins over the bare path)
  *   (the path without query; may be changed later through `server.headers`).
  * - Text files have `{{ORIGIN}}` replaced by the server's origin (payload pages use absolute URLs).
  * - Every request is logged: `server.log` = [{ time, method, path, url, referer, userAgent }].
  * - `/pwned*` answers 200 with a pixel (and is logged like every other request).
  */
+/**
+ * The extra headers for a request: a key with a query (`/csp.html?policy=1`) matches when the path
+ * is equal and every parameter it names has that value in the request; it wins over the bare path.
+ */
+function headersFor(table, url) {
+  let best = table[url.pathname] || {};
+  for (const [key, value] of Object.entries(table)) {
+    const k = new URL(key, 'http://127.0.0.1');
+    if (!k.search || k.pathname !== url.pathname) continue;
+    if ([...k.searchParams].every(([n, v]) => url.searchParams.get(n) === v)) best = value;
+  }
+  return best;
+}
+
 export async function startServer({ root = PAGES_DIR, headers = {} } = {}) {
   const log = [];
   const server = http.createServer(async (req, res) => {
@@ -99,7 +113,7 @@ export async function startServer({ root = PAGES_DIR, headers = {} } = {}) {
       secFetchDest: req.headers['sec-fetch-dest'] || '',
     };
     log.push(entry);
-    const extra = { ...(srv.headers[url.pathname] || {}) };
+    const extra = { ...headersFor(srv.headers, url) };
     const send = (status, body, type) => {
       res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });
       res.end(req.method === 'HEAD' ? undefined : body);
