@@ -27,10 +27,24 @@ const WASM_FEATURES: &[&str] = &[
     "--enable-multivalue",
 ];
 
-/// `cargo xtask build`.
+/// Files whose change means the extension must be rebuilt.
+const INPUTS: &[&str] = &["src", "popup", "Cargo.toml", "Cargo.lock", "xtask/src"];
+/// What the build produces.
+const OUTPUTS: &[&str] = &["extension/gen/engine/tabreel_bg.wasm", "extension/gen/engine/tabreel.js", "extension/gen/capture.js"];
+
+/// `cargo xtask build`: rebuilds only when a source is newer than the outputs.
 pub fn build() -> Result<(), String> {
     tools::ensure_build_tools()?;
     let started = Instant::now();
+    let newest_input = INPUTS.iter().filter_map(|p| newest(&root().join(p))).max();
+    let oldest_output = OUTPUTS.iter().map(|p| fs::metadata(root().join(p)).and_then(|m| m.modified()).ok()).collect::<Option<Vec<_>>>().and_then(|v| v.into_iter().min());
+    if let (Some(input), Some(output)) = (newest_input, oldest_output) {
+        if output >= input {
+            copy_popup()?;
+            step("extension is up to date (no source newer than extension/gen)");
+            return Ok(());
+        }
+    }
     build_engine()?;
     build_capture()?;
     copy_popup()?;
@@ -197,6 +211,15 @@ fn e2e_files() -> Result<Vec<String>, String> {
         return Err("no end-to-end tests found in tests/e2e".into());
     }
     Ok(files)
+}
+
+/// The newest modification time of a file or of any file below a directory.
+fn newest(path: &Path) -> Option<std::time::SystemTime> {
+    let meta = fs::metadata(path).ok()?;
+    if meta.is_file() {
+        return meta.modified().ok();
+    }
+    fs::read_dir(path).ok()?.filter_map(|e| e.ok()).filter_map(|e| newest(&e.path())).max()
 }
 
 fn read(path: &Path) -> Result<String, String> {
