@@ -132,7 +132,10 @@ impl Player {
     /// play state is kept (an ended session becomes paused when moved back).
     pub fn seek(&mut self, at: f64) -> Vec<DomOp> {
         let at = if at.is_nan() { 0.0 } else { at.clamp(0.0, self.duration) };
-        let target = self.started_at + at;
+        // The first snapshot comes a little after the session starts (the recorder is injected
+        // after `start`): before it, show the page as it was first recorded, not a blank frame.
+        let first_snapshot = self.events.iter().find(|e| matches!(e.data, EventData::Snapshot(_))).map(|e| e.t);
+        let target = (self.started_at + at).max(first_snapshot.unwrap_or(f64::NEG_INFINITY));
         // Events up to and including `target`; start from the last snapshot among them.
         let end = self.events.partition_point(|e| e.t <= target);
         let start = self.events[..end].iter().rposition(|e| matches!(e.data, EventData::Snapshot(_)));
@@ -302,6 +305,25 @@ mod tests {
         assert!(outline.contains("page2") && outline.contains("\"hello\"") && !outline.contains("stale"), "{outline}");
         p.seek(450.0);
         assert_eq!(p.dom().page(), Some(0));
+    }
+
+    #[test]
+    fn the_start_shows_the_first_snapshot_even_when_it_came_late() {
+        let mut events = session();
+        for e in &mut events {
+            e.t += 80.0; // the recorder took its snapshot 80 ms after `start`
+        }
+        let mut p = Player::new(events, T0, 0.0);
+        let ops = p.seek(0.0);
+        assert!(ops.iter().any(|op| matches!(op, DomOp::Reset { .. })), "{ops:?}");
+        assert!(p.dom().outline().contains("\"hello\""));
+        assert!(!p.dom().outline().contains("div"), "nothing after the snapshot is shown yet");
+        assert_eq!(p.position(), 0.0);
+        p.play();
+        let ops = p.tick(100.0); // session time 100: before the div (added at 180)
+        assert!(!ops.iter().any(|op| matches!(op, DomOp::Insert { id: 5, .. })));
+        let ops = p.tick(100.0);
+        assert!(ops.iter().any(|op| matches!(op, DomOp::Insert { id: 5, .. })), "{ops:?}");
     }
 
     #[test]
