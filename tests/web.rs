@@ -101,7 +101,7 @@ async fn snapshot_plus_recorded_mutations_equals_a_fresh_snapshot() {
 
 #[wasm_bindgen_test]
 async fn passwords_never_leave_the_page() {
-    let (_frame, doc) = frame_with("<!DOCTYPE html><body><input id=pw type=password value=initialsecret><input id=t type=text><input id=later type=text autocomplete=username></body>").await;
+    let (_frame, doc) = frame_with("<!DOCTYPE html><body><input id=pw type=password value=initialsecret><input id=t type=text><input id=later type=text autocomplete=username><textarea id=otp autocomplete=one-time-code>textareasecret</textarea></body>").await;
     let pw: web_sys::HtmlInputElement = doc.get_element_by_id("pw").unwrap().unchecked_into();
     pw.set_value("typed-secret-123");
     let (recorder, events) = recorder_into(&doc);
@@ -120,6 +120,12 @@ async fn passwords_never_leave_the_page() {
     later.set_attribute("value", "third-secret-789").unwrap();
     sleep(0).await;
     later.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    // A framework keeps a sensitive textarea's default value (its text child) equal to what was typed.
+    let otp = doc.get_element_by_id("otp").unwrap();
+    otp.set_text_content(Some("typed-otp-secret"));
+    sleep(0).await;
+    otp.first_child().unwrap().set_node_value(Some("edited-otp-secret"));
+    sleep(0).await;
     // A password field added later.
     let added = doc.create_element("input").unwrap();
     added.set_attribute("type", "password").unwrap();
@@ -128,7 +134,7 @@ async fn passwords_never_leave_the_page() {
     sleep(0).await;
     recorder.flush();
     let json = serde_json::to_string(&*events.borrow()).unwrap();
-    for secret in ["initialsecret", "typed-secret", "another-secret", "third-secret", "fourth-secret"] {
+    for secret in ["initialsecret", "typed-secret", "another-secret", "third-secret", "fourth-secret", "textareasecret", "otp-secret"] {
         assert!(!json.contains(secret), "{secret} leaked: {json}");
     }
     assert!(json.contains("visible words"), "the check must be able to fail");

@@ -143,6 +143,16 @@ impl PageDom {
         }
     }
 
+    /// Whether a text node's data must not be recorded: script source, and the text of a
+    /// sensitive `<textarea>` (its default value, which frameworks keep equal to what was typed).
+    fn withholds_text(&self, node: &Node) -> bool {
+        node.parent_element().is_some_and(|p| match p.local_name().as_str() {
+            "script" => true,
+            "textarea" => self.is_sensitive(&p),
+            _ => false,
+        })
+    }
+
     fn serialize_element(&mut self, el: &Element, id: NodeId) -> ElementNode {
         let ns = el.namespace_uri().filter(|ns| ns != HTML_NS);
         let tag = if ns.is_none() { el.local_name() } else { el.tag_name() };
@@ -194,9 +204,6 @@ pub fn as_node(target: &web_sys::EventTarget) -> Option<&Node> {
     is_node.then(|| target.unchecked_ref())
 }
 
-fn in_script(node: &Node) -> bool {
-    node.parent_element().is_some_and(|p| p.local_name() == "script")
-}
 
 impl DomTree for PageDom {
     type Node = Node;
@@ -250,7 +257,7 @@ impl DomTree for PageDom {
                     NodeKind::Element(self.serialize_element(el, id))
                 }
                 Node::TEXT_NODE | Node::CDATA_SECTION_NODE => {
-                    NodeKind::Text { text: if in_script(&node) { String::new() } else { node.node_value().unwrap_or_default() } }
+                    NodeKind::Text { text: if self.withholds_text(&node) { String::new() } else { node.node_value().unwrap_or_default() } }
                 }
                 Node::COMMENT_NODE => NodeKind::Comment { text: node.node_value().unwrap_or_default() },
                 Node::DOCUMENT_NODE => NodeKind::Document,
@@ -286,7 +293,7 @@ impl DomTree for PageDom {
     }
 
     fn text(&self, node: &Node) -> String {
-        if in_script(node) {
+        if self.withholds_text(node) {
             return String::new();
         }
         node.node_value().unwrap_or_default()
