@@ -113,6 +113,9 @@ export async function startServer({ root = PAGES_DIR, headers = {} } = {}) {
       secFetchDest: req.headers['sec-fetch-dest'] || '',
     };
     log.push(entry);
+    // `?delay=ms` holds the response back (a slow stylesheet, for instance); at most 5 s.
+    const delay = Math.min(Number(url.searchParams.get('delay')) || 0, 5000);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const extra = { ...headersFor(srv.headers, url) };
     const send = (status, body, type) => {
       res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });

@@ -62,6 +62,16 @@ test('nav-a → (link) → nav-b → (script) → nav-c: snapshots per page, rep
 
   const replay = await h.openReplay(sessionId, 'end');
   await assertSameDom(await replayDom(replay, { scroll: true }), live, 'navigation-end');
+  // Pages recorded from the start of the document see their <link> before the sheet loads; the
+  // sheet must still reach the replay, which may fetch nothing: the styles must match.
+  await page.waitForFunction(() => getComputedStyle(document.body).backgroundColor === 'rgb(239, 255, 240)');
+  const liveStyle = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const replayStyle = await replay.evaluate(() => {
+    const d = document.getElementById('replay-frame').contentDocument;
+    return { bg: getComputedStyle(d.body).backgroundColor, inlined: d.querySelectorAll('style[data-tabreel-href]').length };
+  });
+  assert.equal(liveStyle, 'rgb(239, 255, 240)', 'nav.css applies to the live page');
+  assert.deepEqual(replayStyle, { bg: liveStyle, inlined: 1 }, 'the stylesheet of a navigated page is in the replay');
   // At the start of page B the replay shows page B.
   const s = (await h.list()).find((x) => x.id === sessionId);
   const atB = Math.round(firstPerPage.get(1).t - s.startedAt) + 1;

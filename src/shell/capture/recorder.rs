@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, MutationObserver, MutationObserverInit, MutationRecord, Node};
 
 use crate::core::coalesce::{coalesce, DomTree, RawRecord};
-use crate::core::event::{Event, EventData, NodeId, Snapshot};
+use crate::core::event::{Addition, Event, EventData, MutationBatch, NodeId, Removal, Snapshot};
 use crate::shell::capture::dom::{as_element, as_node, PageDom};
 
 /// Longest time an event waits in the page before it is sent.
@@ -43,6 +43,8 @@ struct State {
     last_scroll_t: HashMap<NodeId, f64>,
     pending_scrolls: Vec<(NodeId, f64, f64)>,
     pending_viewport: Option<(u32, u32)>,
+    /// The observer, to drain its queued records before recording out of band.
+    observer: Option<MutationObserver>,
     myself: Weak<RefCell<State>>,
 }
 
@@ -75,6 +77,7 @@ impl Recorder {
                 last_scroll_t: HashMap::new(),
                 pending_scrolls: Vec::new(),
                 pending_viewport: None,
+                observer: None,
                 myself: me.clone(),
             })
         });
@@ -94,6 +97,7 @@ impl Recorder {
         init.set_character_data(true);
         init.set_subtree(true);
         observer.observe_with_options(&document, &init)?;
+        state.borrow_mut().observer = Some(observer.clone());
 
         let mut listeners = Vec::new();
         let on = |target: &web_sys::EventTarget, kind: &'static str, handler: fn(&mut State, &web_sys::Event)| {
@@ -113,6 +117,7 @@ impl Recorder {
             ("focusin", State::on_focus_in),
             ("focusout", State::on_focus_out),
             ("visibilitychange", State::on_hidden),
+            ("load", State::on_load),
         ] {
             listeners.push(on(document.as_ref(), kind, handler));
         }
@@ -308,6 +313,43 @@ impl State {
 
     fn on_hidden(&mut self, _event: &web_sys::Event) {
         self.flush();
+    }
+
+    /// A stylesheet link finished loading after it was recorded (pages recorded from the start
+    /// of the document see every `<link>` before its sheet exists): record it again, now with
+    /// its text, as a removal and re-insertion in place under the same id.
+    fn on_load(&mut self, event: &web_sys::Event) {
+        let Some(target) = event.target() else { return };
+        let Some(link) = as_node(&target).and_then(as_element) else { return };
+        let is_stylesheet = link.local_name() == "link"
+            && link.get_attribute("rel").is_some_and(|r| r.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("stylesheet")));
+        if !is_stylesheet {
+            return;
+        }
+        // Everything queued before the load is recorded first, so the replay has the siblings.
+        if let Some(records) = self.observer.as_ref().map(MutationObserver::take_records) {
+            if records.length() > 0 {
+                self.on_mutations(records);
+            }
+        }
+        let node: &Node = link.as_ref();
+        let (Some(id), Some(parent)) = (self.dom.id(node), node.parent_node()) else { return };
+        let Some(parent_id) = self.dom.id(&parent) else { return };
+        if !self.dom.is_connected(node) {
+            return;
+        }
+        let mut before = None;
+        let mut sibling = node.next_sibling();
+        while let Some(s) = sibling {
+            if let Some(sid) = self.dom.id(&s) {
+                before = Some(sid);
+                break;
+            }
+            sibling = s.next_sibling();
+        }
+        let nodes = self.dom.serialize(node);
+        let batch = MutationBatch { removes: vec![Removal { parent: parent_id, id }], adds: vec![Addition { parent: parent_id, before, nodes }], ..Default::default() };
+        self.push(EventData::Mutation(batch));
     }
 }
 
