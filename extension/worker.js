@@ -6,6 +6,7 @@ import init, {
   handle_port_message,
   handle_port_disconnect,
   handle_tab_removed,
+  handle_browser_startup,
 } from "./gen/engine/tabreel.js";
 
 const ready = init({ module_or_path: new URL("./gen/engine/tabreel_bg.wasm", import.meta.url) });
@@ -29,4 +30,8 @@ chrome.runtime.onConnect.addListener((port) => {
 
 chrome.tabs.onRemoved.addListener((tabId) => {
   ready.then(() => handle_tab_removed(tabId));
+});
+
+chrome.runtime.onStartup.addListener(() => {
+  ready.then(() => handle_browser_startup());
 });

@@ -127,6 +127,9 @@ pub fn coalesce<T: DomTree>(tree: &mut T, records: impl IntoIterator<Item = RawR
         let Some(parent_id) = tree.id(&parent) else { continue };
         let before = next_present_sibling(tree, node, &pending, &emitted);
         let nodes = tree.serialize(node);
+        if nodes.is_empty() {
+            continue; // a node that is not recorded (a processing instruction): never an anchor
+        }
         serialized.extend(nodes.iter().map(|n| n.id));
         emitted.insert(*id);
         batch.adds.push(Addition { parent: parent_id, before, nodes });
@@ -291,6 +294,9 @@ pub(crate) mod fake {
         }
         fn serialize(&mut self, node: &usize) -> Vec<SerializedNode> {
             let mut out = vec![];
+            if self.nodes[*node].tag.as_deref() == Some("?pi") {
+                return out; // like a processing instruction: not recorded
+            }
             let mut stack = vec![(*node, None)];
             while let Some((n, parent)) = stack.pop() {
                 let (id, _) = self.id_or_assign(&n);
@@ -415,6 +421,19 @@ mod tests {
         let p1_id = dom.id(&p1);
         assert_eq!(batch.adds[0].before, p1_id);
         assert_eq!(batch.adds[1].before, p1_id);
+    }
+
+    #[test]
+    fn unrecorded_nodes_are_never_insertion_anchors() {
+        let (mut dom, body, p1, _) = recorded_page();
+        let a = dom.element("a");
+        let pi = dom.element("?pi");
+        // A new <a> before a new processing instruction, both before p1; the PI arrives first.
+        dom.insert(body, pi, Some(p1));
+        dom.insert(body, a, Some(pi));
+        let batch = coalesce(&mut dom, vec![add(body, vec![pi]), add(body, vec![a])]);
+        assert_eq!(batch.adds.len(), 1, "{batch:?}");
+        assert_eq!(batch.adds[0].before, dom.id(&p1), "anchored on a node the replay has");
     }
 
     #[test]

@@ -467,11 +467,33 @@ impl VirtualDom {
     }
 }
 
+/// The doctype as markup for `document.write`. The name is kept only if it is a plain word and
+/// the ids only if they cannot close the quotes or the tag, so a recorded or imported doctype
+/// can never inject markup into the replay frame.
 fn doctype_markup(name: &str, public_id: &str, system_id: &str) -> String {
+    let name = if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') { name } else { "html" };
+    let safe = |id: &str| !id.contains(['"', '<', '>', '\'']);
+    let (public_id, system_id) = (if safe(public_id) { public_id } else { "" }, if safe(system_id) { system_id } else { "" });
     match (public_id.is_empty(), system_id.is_empty()) {
         (true, true) => format!("<!DOCTYPE {name}>"),
         (false, true) => format!("<!DOCTYPE {name} PUBLIC \"{public_id}\">"),
         (true, false) => format!("<!DOCTYPE {name} SYSTEM \"{system_id}\">"),
         (false, false) => format!("<!DOCTYPE {name} PUBLIC \"{public_id}\" \"{system_id}\">"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::doctype_markup;
+
+    #[test]
+    fn doctypes_cannot_inject_markup() {
+        assert_eq!(doctype_markup("html", "", ""), "<!DOCTYPE html>");
+        assert_eq!(
+            doctype_markup("html", "-//W3C//DTD XHTML 1.0 Strict//EN", "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"),
+            "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">"
+        );
+        assert_eq!(doctype_markup("html", "x\"><script>alert(1)</script>", ""), "<!DOCTYPE html>");
+        assert_eq!(doctype_markup("html><img src=x onerror=alert(1)", "", "a'b"), "<!DOCTYPE html>");
     }
 }

@@ -7,10 +7,14 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{Document, HtmlElement, HtmlInputElement, Node};
 
-use crate::core::format::SessionMeta;
+use crate::core::format::{SessionFile, SessionMeta};
 use crate::shell::chrome;
 use crate::shell::error::{from_js, to_js, Context, ShellError};
+use crate::shell::store::SessionStore;
 use crate::shell::ui::{by_id, clock, date, document, element, size};
+
+/// Largest file imported through a message; Chrome refuses messages past 64 MiB.
+const IMPORT_MESSAGE_CHARS: usize = 32 * 1024 * 1024;
 
 /// Entry point, called by popup.js once the engine is initialised.
 #[wasm_bindgen]
@@ -181,7 +185,16 @@ async fn import_file() -> Result<(), ShellError> {
     let text = JsFuture::from(file.text()).await.context("reading the file")?;
     input.set_value("");
     let text = text.as_string().unwrap_or_default();
-    let reply = send(json!({ "cmd": "import", "data": text })).await?;
-    show_status(&format!("Imported as {}.", reply.get("sessionId").and_then(Value::as_str).unwrap_or("?")), false);
+    let id = if text.len() <= IMPORT_MESSAGE_CHARS {
+        let reply = send(json!({ "cmd": "import", "data": text })).await?;
+        reply.get("sessionId").and_then(Value::as_str).unwrap_or("?").to_string()
+    } else {
+        // Too large for one message: the popup is in the extension's origin too, so it stores
+        // the file itself, with the same checks and the same store as the worker.
+        let file = SessionFile::parse(&text).map_err(|e| ShellError::new("import refused", e.to_string()))?;
+        let fresh = format!("s-{}-{:04x}", js_sys::Date::now() as u64, (js_sys::Math::random() * 65536.0) as u32);
+        SessionStore::open().await?.import(file, fresh).await?
+    };
+    show_status(&format!("Imported as {id}."), false);
     refresh().await
 }

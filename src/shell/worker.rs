@@ -8,7 +8,7 @@
 //! (a full disk) are kept and retried with the next batch, and the error is reported by `status`.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use serde::Deserialize;
@@ -25,6 +25,10 @@ use crate::shell::store::{SessionStore, TabRecording};
 
 /// How long `stop` waits for the page to hand over its last batch.
 const STOP_ACK_MS: i32 = 3000;
+/// How long after a stop or a tab close a late batch of that session is still stored.
+const CLOSING_GRACE_MS: f64 = 3000.0;
+/// Most bytes of unsaved batches kept for a retry while storing fails.
+const MAX_UNSAVED_BYTES: usize = 64 * 1024 * 1024;
 /// The bundled recorder injected into recorded tabs.
 const CAPTURE_SCRIPT: &str = "gen/capture.js";
 
@@ -51,10 +55,55 @@ struct WorkerState {
     idle_waiters: Vec<js_sys::Function>,
     unsaved: Vec<PendingBatch>,
     errors: HashMap<String, String>,
+    /// Sessions being stopped or just stopped, with the time: their last batches are accepted.
+    closing: HashMap<String, f64>,
+    /// The text of a multi-part export, so every part comes from one consistent file.
+    export_cache: Option<(String, Rc<String>)>,
+}
+
+/// Serialises every change to tab state (start, stop, page numbering, closing), which would
+/// otherwise interleave across IndexedDB transactions.
+#[derive(Default)]
+struct TabLock {
+    held: bool,
+    waiters: VecDeque<futures_channel::oneshot::Sender<()>>,
+}
+
+struct TabGuard;
+
+async fn tab_lock() -> TabGuard {
+    let wait = TAB_LOCK.with_borrow_mut(|l| {
+        if l.held {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            l.waiters.push_back(tx);
+            Some(rx)
+        } else {
+            l.held = true;
+            None
+        }
+    });
+    if let Some(rx) = wait {
+        let _ = rx.await;
+    }
+    TabGuard
+}
+
+impl Drop for TabGuard {
+    fn drop(&mut self) {
+        TAB_LOCK.with_borrow_mut(|l| {
+            while let Some(next) = l.waiters.pop_front() {
+                if next.send(()).is_ok() {
+                    return; // handed over: still held
+                }
+            }
+            l.held = false;
+        });
+    }
 }
 
 thread_local! {
     static STATE: RefCell<WorkerState> = RefCell::new(WorkerState::default());
+    static TAB_LOCK: RefCell<TabLock> = RefCell::new(TabLock::default());
 }
 
 /// Who sent a message (Chrome's `MessageSender`).
@@ -147,6 +196,7 @@ async fn badge(tab_id: i64, recording: bool) {
 }
 
 async fn start(tab_id: i64) -> Result<Value, ShellError> {
+    let _guard = tab_lock().await;
     let store = store().await?;
     if let Some(rec) = store.tab(tab_id).await? {
         return Ok(json!({ "ok": true, "sessionId": rec.session_id }));
@@ -168,8 +218,10 @@ async fn start(tab_id: i64) -> Result<Value, ShellError> {
 }
 
 async fn stop(tab_id: i64) -> Result<Value, ShellError> {
+    let _guard = tab_lock().await;
     let store = store().await?;
     let rec = store.tab(tab_id).await?.ok_or_else(|| ShellError::new("stop", format!("tab {tab_id} is not recording")))?;
+    mark_closing(&rec.session_id);
     store.delete_tab(tab_id).await?;
     if let Some(port) = STATE.with_borrow_mut(|s| s.ports.remove(&tab_id)) {
         let ack = js_sys::Promise::new(&mut |resolve, _| {
@@ -184,8 +236,29 @@ async fn stop(tab_id: i64) -> Result<Value, ShellError> {
     writes_settled().await;
     retry_unsaved(&store).await;
     store.finish(&rec.session_id, js_sys::Date::now()).await?;
+    mark_closing(&rec.session_id);
     badge(tab_id, false).await;
     Ok(json!({ "ok": true, "sessionId": rec.session_id }))
+}
+
+fn mark_closing(session: &str) {
+    let now = js_sys::Date::now();
+    STATE.with_borrow_mut(|s| {
+        s.closing.retain(|_, t| now - *t < CLOSING_GRACE_MS);
+        s.closing.insert(session.to_string(), now);
+    });
+}
+
+/// Whether batches of `session` are still stored: it is recording in some tab, or was stopped
+/// moments ago (its last batch may still be on its way). A page that kept recording after its
+/// session ended (its worker was stopped meanwhile) is told to stop on reconnecting; its batches
+/// are dropped rather than stretched into a finished session.
+async fn session_open(store: &SessionStore, session: &str) -> Result<bool, ShellError> {
+    let now = js_sys::Date::now();
+    if STATE.with_borrow(|s| s.closing.get(session).is_some_and(|t| now - *t < CLOSING_GRACE_MS)) {
+        return Ok(true);
+    }
+    Ok(store.tabs().await?.iter().any(|t| t.session_id == session))
 }
 
 async fn status(tab_id: i64) -> Result<Value, ShellError> {
@@ -199,9 +272,14 @@ async fn export(id: &str, format: Option<&str>, part: Option<u32>) -> Result<Val
     if format.is_some_and(|f| f != "json") {
         return Err(ShellError::new("export", format!("unknown format {format:?}; only \"json\"")));
     }
-    let text = store().await?.export(id).await?.to_json();
-    if text.len() <= EXPORT_PART_CHARS && part.unwrap_or(0) == 0 {
-        return Ok(json!({ "ok": true, "data": text }));
+    let k = part.unwrap_or(0) as usize;
+    let cached = STATE.with_borrow(|s| s.export_cache.as_ref().filter(|(cid, _)| cid == id).map(|(_, t)| t.clone()));
+    let text = match cached {
+        Some(text) if k > 0 => text,
+        _ => Rc::new(store().await?.export(id).await?.to_json()),
+    };
+    if text.len() <= EXPORT_PART_CHARS && k == 0 {
+        return Ok(json!({ "ok": true, "data": *text }));
     }
     // Split on char boundaries into parts no larger than one message may carry.
     let mut bounds = vec![0];
@@ -213,10 +291,11 @@ async fn export(id: &str, format: Option<&str>, part: Option<u32>) -> Result<Val
         bounds.push(end);
     }
     let parts = bounds.len() - 1;
-    let k = part.unwrap_or(0) as usize;
     if k >= parts {
         return Err(ShellError::new("export", format!("part {k} out of range (the file has {parts} parts)")));
     }
+    // Later parts come from this same text, even if the session grows meanwhile.
+    STATE.with_borrow_mut(|s| s.export_cache = (k + 1 < parts).then(|| (id.to_string(), text.clone())));
     Ok(json!({ "ok": true, "data": &text[bounds[k]..bounds[k + 1]], "part": k, "parts": parts }))
 }
 
@@ -240,6 +319,7 @@ async fn delete(id: &str) -> Result<Value, ShellError> {
 /// The loader content script says a new document started in its tab.
 async fn page_start(sender: &Sender) -> Result<Value, ShellError> {
     let Some(tab_id) = sender.top_frame_tab() else { return Ok(json!({ "ok": true, "recording": false })) };
+    let _guard = tab_lock().await;
     let recording = store().await?.tab(tab_id).await?.is_some();
     if recording {
         inject(tab_id, sender.document_id.as_deref()).await?;
@@ -265,6 +345,7 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
                 let _ = port.post_message(&to_js(&WorkerMessage::Stop));
                 return Ok(());
             };
+            let _guard = tab_lock().await;
             let store = store().await?;
             let reply = match store.tab(tab_id).await? {
                 None => WorkerMessage::Stop,
@@ -288,6 +369,10 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
             STATE.with_borrow_mut(|s| s.writes_in_flight += 1);
             let result = async {
                 let store = store().await?;
+                if !session_open(&store, &batch.session).await? {
+                    web_sys::console::warn_1(&JsValue::from_str(&format!("tabreel worker: dropped a batch for session {}, which is no longer recording", batch.session)));
+                    return Ok(());
+                }
                 retry_unsaved(&store).await;
                 save(&store, batch).await;
                 Ok::<(), ShellError>(())
@@ -322,9 +407,21 @@ async fn save(store: &SessionStore, batch: PendingBatch) {
         Err(e) => {
             web_sys::console::error_1(&JsValue::from_str(&format!("tabreel worker: {e}")));
             STATE.with_borrow_mut(|s| {
-                s.errors.insert(batch.session.clone(), e.to_string());
+                let session = batch.session.clone();
+                s.errors.insert(session.clone(), e.to_string());
                 if !e.message.contains("does not exist") {
                     s.unsaved.push(batch);
+                }
+                let mut held: usize = s.unsaved.iter().map(|b| b.data.len()).sum();
+                let mut dropped = 0u32;
+                while held > MAX_UNSAVED_BYTES && !s.unsaved.is_empty() {
+                    let oldest = s.unsaved.remove(0);
+                    held -= oldest.data.len();
+                    dropped += oldest.count;
+                }
+                if dropped > 0 {
+                    let note = format!("{e}; storage keeps failing, {dropped} events were dropped");
+                    s.errors.insert(session, note);
                 }
             });
         }
@@ -364,11 +461,33 @@ pub fn handle_port_disconnect(port: Port) {
 pub async fn handle_tab_removed(tab_id: f64) {
     let tab_id = tab_id as i64;
     let result = async {
+        let _guard = tab_lock().await;
         let store = store().await?;
         if let Some(rec) = store.tab(tab_id).await? {
+            mark_closing(&rec.session_id);
             store.delete_tab(tab_id).await?;
             writes_settled().await;
             store.finish(&rec.session_id, js_sys::Date::now()).await?;
+            mark_closing(&rec.session_id);
+        }
+        Ok::<(), ShellError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        web_sys::console::error_1(&JsValue::from_str(&format!("tabreel worker: {e}")));
+    }
+}
+
+/// `chrome.runtime.onStartup`: a new browser session. Tab ids are reused across browser
+/// sessions, so recordings left open by a quit or crash end here instead of capturing whatever
+/// tab gets their old id.
+#[wasm_bindgen]
+pub async fn handle_browser_startup() {
+    let result = async {
+        let _guard = tab_lock().await;
+        let store = store().await?;
+        for rec in store.tabs().await? {
+            store.delete_tab(rec.tab_id).await?;
         }
         Ok::<(), ShellError>(())
     }

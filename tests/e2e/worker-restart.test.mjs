@@ -94,3 +94,56 @@ test('recording survives a service worker restart', { timeout: 90_000 }, async (
   await cdp.detach();
   await page.close();
 });
+
+test('stopping after the worker restarted really stops the page, and recording again starts at once', { timeout: 90_000 }, async () => {
+  const tag = crypto.randomBytes(4).toString('hex');
+  // nav-a.html has no timers: once nothing happens, the page sends nothing and its port stays closed.
+  const page = await h.openPage('nav-a.html');
+  const { tabId, sessionId } = await h.startRecording(page);
+  await page.click('#where');
+  await page.keyboard.type(`before-${tag}`, { delay: 5 });
+  await sleep(700);
+
+  // The page goes idle and Chrome stops the worker: the page's port closes.
+  const ext = await h.extPage();
+  const cdp = await h.context.newCDPSession(ext);
+  const statuses = [];
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => {
+    for (const v of e.versions) if (v.scriptURL.startsWith(h.extOrigin)) statuses.push(v.runningStatus);
+  });
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await waitFor(() => statuses.includes('stopped'), { timeout: 10_000, message: 'the service worker to stop' });
+
+  // Stop reaches a fresh worker that has no port to the page.
+  await h.stopRecording(tabId);
+  const stoppedAt = Date.now();
+
+  // With the page still idle, recording the same tab again starts a new session with a snapshot
+  // at once (the page's old recorder must not swallow the new injection).
+  const again = await h.startRecording(page);
+  assert.notEqual(again.sessionId, sessionId);
+  await waitFor(
+    async () => {
+      const st = (await h.list()).find((x) => x.id === again.sessionId);
+      return st && st.eventCount > 0;
+    },
+    { timeout: 10_000, message: 'the new session to get its snapshot while the page is idle' },
+  );
+
+  // Activity now belongs to the new session only.
+  await page.click('#where');
+  await page.keyboard.type(`after-stop-${tag}`, { delay: 5 });
+  await sleep(800);
+  await h.stopRecording(again.tabId);
+
+  const old = await h.exportParsed(sessionId);
+  assert.ok(old.text.includes(`before-${tag}`), 'what happened before the stop is recorded');
+  assert.ok(!old.text.includes(`after-stop-${tag}`), 'nothing typed after the stop enters the stopped session');
+  const late = old.file.events.filter((e) => e.t > stoppedAt);
+  assert.deepEqual(late.map((e) => e.data.kind), [], 'no event after the stop is in the stopped session');
+  const fresh = await h.exportParsed(again.sessionId);
+  assert.equal(fresh.file.events[0].data.kind, 'snapshot', 'the new session starts with a snapshot');
+  assert.ok(fresh.text.includes(`after-stop-${tag}`), 'the typing went to the new session');
+  await page.close();
+});

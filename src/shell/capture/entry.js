@@ -1,9 +1,11 @@
 // Content-script entry, bundled by `cargo xtask build` with the wasm2js-lowered capture crate
-// into extension/gen/capture.js. It only guards against a second copy in the same document and
-// calls into Rust; all recording logic is in src/shell/capture.
-import { capture_main } from "./tabreel.js";
+// into extension/gen/capture.js. A document runs at most one capture: a second injection asks the
+// running one to reconnect (Rust removes the global when it stops). All logic is in Rust.
+import { capture_main, capture_reconnect } from "./tabreel.js";
 
-if (!globalThis.__tabreelCaptureActive) {
-  globalThis.__tabreelCaptureActive = true;
+if (globalThis.__tabreelCapture) {
+  globalThis.__tabreelCapture.reconnect();
+} else {
+  globalThis.__tabreelCapture = { reconnect: capture_reconnect };
   capture_main();
 }

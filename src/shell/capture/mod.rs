@@ -19,8 +19,9 @@ use crate::shell::chrome::{runtime_connect, Port};
 use crate::shell::error::{from_js, to_js};
 use recorder::Recorder;
 
-/// Name of the isolated-world global that marks a live capture (the page cannot see it).
-const ACTIVE_FLAG: &str = "__tabreelCaptureActive";
+/// The isolated-world global through which a later injection reaches the live capture (the page
+/// cannot see it); removed when the capture stops.
+const LIVE_CAPTURE: &str = "__tabreelCapture";
 
 /// Where this page's recording goes.
 #[derive(Default)]
@@ -38,6 +39,33 @@ thread_local! {
 /// Entry point, called once by the bundled content script.
 #[wasm_bindgen]
 pub fn capture_main() {
+    // A page restored from the back/forward cache is a new page of the session: its port was
+    // closed when it was cached, and its DOM may differ from what was last recorded.
+    if let Some(window) = web_sys::window() {
+        gloo_events::EventListener::new(&window, "pageshow", |e| {
+            let restored = js_sys::Reflect::get(e, &"persisted".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+            if restored && LINK.with_borrow(|l| l.session.is_some()) {
+                RECORDER.with_borrow_mut(|r| *r = None);
+                LINK.with_borrow_mut(|l| {
+                    l.page = None;
+                    l.port = None;
+                });
+                connect();
+            }
+        })
+        .forget();
+    }
+    connect();
+}
+
+/// Called when the recorder is injected into a document that already runs one (the worker
+/// restarted, or recording started again): introduce this page afresh so the worker can tell it
+/// to carry on, to start a new session's page, or to stop.
+#[wasm_bindgen]
+pub fn capture_reconnect() {
+    if let Some(port) = LINK.with_borrow_mut(|l| l.port.take()) {
+        port.disconnect();
+    }
     connect();
 }
 
@@ -138,5 +166,5 @@ fn stop() {
         let _ = port.post_message(&to_js(&CaptureMessage::Stopped { session }));
         port.disconnect();
     }
-    let _ = js_sys::Reflect::set(&js_sys::global(), &ACTIVE_FLAG.into(), &JsValue::FALSE);
+    let _ = js_sys::Reflect::delete_property(js_sys::global().unchecked_ref::<js_sys::Object>(), &LIVE_CAPTURE.into());
 }
