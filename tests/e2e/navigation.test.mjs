@@ -82,3 +82,25 @@ test('nav-a → (link) → nav-b → (script) → nav-c: snapshots per page, rep
   await replay.close();
   await page.close();
 });
+
+test('going back is a new page of the session, recorded like any other', { timeout: 90_000 }, async () => {
+  const page = await h.openPage('nav-a.html');
+  const { tabId, sessionId } = await h.startRecording(page);
+  await sleep(300);
+  await Promise.all([page.waitForURL(/nav-b/), page.click('a')]);
+  await sleep(400);
+  await page.goBack();
+  await page.waitForURL(/nav-a/);
+  await page.evaluate(() => document.body.append(Object.assign(document.createElement('p'), { id: 'back-marker', textContent: 'after going back' })));
+  await sleep(800);
+  const live = await liveDom(page);
+  await h.stopRecording(tabId);
+
+  const { file } = await h.exportParsed(sessionId);
+  const pages = eventsOfKind(file, 'snapshot').map((e) => `${e.page}:${new URL(e.data.url).pathname}`);
+  assert.deepEqual(pages, ['0:/nav-a.html', '1:/nav-b.html', '2:/nav-a.html']);
+  const replay = await h.openReplay(sessionId, 'end');
+  await assertSameDom(await replayDom(replay), live, 'navigation-back');
+  await replay.close();
+  await page.close();
+});
