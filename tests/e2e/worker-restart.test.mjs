@@ -14,6 +14,30 @@ after(async () => {
   await h?.close();
 });
 
+/**
+ * Watches the extension's service worker through the DevTools protocol; `stop()` stops it (as
+ * Chrome does to idle workers) and waits until it has stopped. `statuses` lists every running
+ * status seen, in order.
+ */
+async function workerControl() {
+  const ext = await h.extPage();
+  const cdp = await h.context.newCDPSession(ext);
+  const statuses = [];
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => {
+    for (const v of e.versions) if (v.scriptURL.startsWith(h.extOrigin)) statuses.push(v.runningStatus);
+  });
+  await cdp.send('ServiceWorker.enable');
+  return {
+    statuses,
+    async stop() {
+      const seen = statuses.length;
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      await waitFor(() => statuses.slice(seen).includes('stopped'), { timeout: 10_000, message: 'the service worker to stop' });
+      return statuses.lastIndexOf('stopped');
+    },
+  };
+}
+
 async function addMarker(page, text) {
   await page.evaluate((t) => {
     const p = document.createElement('p');
@@ -36,18 +60,10 @@ test('recording survives a service worker restart', { timeout: 90_000 }, async (
   await sleep(700); // let the batch reach the worker
 
   // Watch the worker through the DevTools protocol, and remember its start time.
-  const ext = await h.extPage();
-  const cdp = await h.context.newCDPSession(ext);
-  const statuses = [];
-  cdp.on('ServiceWorker.workerVersionUpdated', (e) => {
-    for (const v of e.versions) if (v.scriptURL.startsWith(h.extOrigin)) statuses.push(v.runningStatus);
-  });
-  await cdp.send('ServiceWorker.enable');
+  const worker = await workerControl();
+  const { statuses } = worker;
   const originBefore = await h.serviceWorker.evaluate(() => performance.timeOrigin);
-
-  await cdp.send('ServiceWorker.stopAllWorkers');
-  await waitFor(() => statuses.includes('stopped'), { timeout: 10_000, message: 'the service worker to stop' });
-  const stoppedAt = statuses.lastIndexOf('stopped');
+  const stoppedAt = await worker.stop();
 
   // Mutations while (and after) the worker is down.
   await page.click('#step');
@@ -105,15 +121,7 @@ test('stopping after the worker restarted really stops the page, and recording a
   await sleep(700);
 
   // The page goes idle and Chrome stops the worker: the page's port closes.
-  const ext = await h.extPage();
-  const cdp = await h.context.newCDPSession(ext);
-  const statuses = [];
-  cdp.on('ServiceWorker.workerVersionUpdated', (e) => {
-    for (const v of e.versions) if (v.scriptURL.startsWith(h.extOrigin)) statuses.push(v.runningStatus);
-  });
-  await cdp.send('ServiceWorker.enable');
-  await cdp.send('ServiceWorker.stopAllWorkers');
-  await waitFor(() => statuses.includes('stopped'), { timeout: 10_000, message: 'the service worker to stop' });
+  await (await workerControl()).stop();
 
   // Stop reaches a fresh worker that has no port to the page.
   await h.stopRecording(tabId);
