@@ -35,6 +35,7 @@ async function workerControl() {
       await waitFor(() => statuses.slice(seen).includes('stopped'), { timeout: 10_000, message: 'the service worker to stop' });
       return statuses.lastIndexOf('stopped');
     },
+    detach: () => cdp.detach(),
   };
 }
 
@@ -107,7 +108,7 @@ test('recording survives a service worker restart', { timeout: 90_000 }, async (
   );
   assert.deepEqual(markers, [beforeMarker, afterMarker]);
   await replay.close();
-  await cdp.detach();
+  await worker.detach();
   await page.close();
 });
 
