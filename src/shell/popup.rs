@@ -10,7 +10,7 @@ use web_sys::{Document, HtmlElement, HtmlInputElement, Node};
 use crate::core::format::{SessionFile, SessionMeta};
 use crate::shell::chrome;
 use crate::shell::error::{from_js, to_js, Context, ShellError};
-use crate::shell::store::SessionStore;
+use crate::shell::store::{new_session_id, SessionStore};
 use crate::shell::ui::{by_id, clock, date, document, element, size};
 
 /// Largest file imported through a message; Chrome refuses messages past 64 MiB.
@@ -192,8 +192,7 @@ async fn import_file() -> Result<(), ShellError> {
         // Too large for one message: the popup is in the extension's origin too, so it stores
         // the file itself, with the same checks and the same store as the worker.
         let file = SessionFile::parse(&text).map_err(|e| ShellError::new("import refused", e.to_string()))?;
-        let fresh = format!("s-{}-{:04x}", js_sys::Date::now() as u64, (js_sys::Math::random() * 65536.0) as u32);
-        SessionStore::open().await?.import(file, fresh).await?
+        SessionStore::open().await?.import(file, new_session_id(js_sys::Date::now())).await?
     };
     show_status(&format!("Imported as {id}."), false);
     refresh().await

@@ -216,6 +216,12 @@ impl SessionStore {
     }
 }
 
+/// A new session id: the start time and a random suffix, of the characters the session file
+/// allows (`[A-Za-z0-9_-]`).
+pub fn new_session_id(started_at: f64) -> String {
+    format!("s-{}-{:04x}", started_at as u64, (js_sys::Math::random() * 65536.0) as u32)
+}
+
 fn chunk_record(session: &str, count: u32, last_t: f64, data: &[u8]) -> JsValue {
     let record = js_sys::Object::new();
     let set = |k: &str, v: &JsValue| {

@@ -21,7 +21,7 @@ use crate::core::format::{SessionFile, SessionMeta};
 use crate::core::protocol::{CaptureMessage, Request, WorkerMessage, EXPORT_PART_CHARS};
 use crate::shell::chrome::{self, Port};
 use crate::shell::error::{from_js, to_js, Context, ShellError};
-use crate::shell::store::{SessionStore, TabRecording};
+use crate::shell::store::{new_session_id, SessionStore, TabRecording};
 
 /// How long `stop` waits for the page to hand over its last batch.
 const STOP_ACK_MS: i32 = 3000;
@@ -172,10 +172,6 @@ async fn dispatch(message: JsValue, sender: JsValue) -> Result<Value, ShellError
         Request::Delete { id } => delete(&id).await,
         Request::PageStart => unreachable!(),
     }
-}
-
-fn new_session_id(started_at: f64) -> String {
-    format!("s-{}-{:04x}", started_at as u64, (js_sys::Math::random() * 65536.0) as u32)
 }
 
 async fn inject(tab_id: i64, document_id: Option<&str>) -> Result<(), ShellError> {

@@ -211,14 +211,23 @@ impl State {
         let raw = records.iter().filter_map(|r| {
             let r: MutationRecord = r.unchecked_into();
             let target = r.target()?;
-            if let Some(control) = affected_control(&target) {
-                controls.push(control);
+            let record = match r.type_().as_str() {
+                "childList" => RawRecord::ChildList { target: target.clone(), added: nodes(&r.added_nodes()), removed: nodes(&r.removed_nodes()) },
+                "attributes" => RawRecord::Attribute { name: attribute_name(&r, &target)?, target: target.clone() },
+                _ => RawRecord::Text { target: target.clone() },
+            };
+            // Most attribute changes (class, style, …) cannot move a control's state: skip the
+            // DOM look-ups for them, this runs for every record on the page's main thread.
+            let may_move_form_state = match &record {
+                RawRecord::Attribute { name, .. } => FORM_STATE_ATTRIBUTES.iter().any(|a| a.eq_ignore_ascii_case(name)),
+                _ => true,
+            };
+            if may_move_form_state {
+                if let Some(control) = affected_control(&target) {
+                    controls.push(control);
+                }
             }
-            Some(match r.type_().as_str() {
-                "childList" => RawRecord::ChildList { target, added: nodes(&r.added_nodes()), removed: nodes(&r.removed_nodes()) },
-                "attributes" => RawRecord::Attribute { name: attribute_name(&r, &target)?, target },
-                _ => RawRecord::Text { target },
-            })
+            Some(record)
         });
         let raw: Vec<_> = raw.collect();
         let batch = coalesce(&mut self.dom, raw);
@@ -357,6 +366,10 @@ fn viewport(window: &web_sys::Window) -> (u32, u32) {
     let dim = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
     (dim(window.inner_width()), dim(window.inner_height()))
 }
+
+/// Attributes whose change can move a form control's live state (its value, checkedness or
+/// selection) without an input event.
+const FORM_STATE_ATTRIBUTES: &[&str] = &["value", "checked", "selected", "type", "multiple"];
 
 /// The form control whose live state a mutation of `target` may change: an input or textarea
 /// itself, the select of an option or optgroup, the textarea or select around a text node.
