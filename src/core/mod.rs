@@ -9,3 +9,4 @@ pub mod player;
 pub mod protocol;
 pub mod sanitize;
 pub mod vdom;
+pub mod walk;

@@ -1,0 +1,390 @@
+//! The snapshot of a loaded page, taken in slices so the page never waits for it.
+//!
+//! A synchronous snapshot of a 200,000-element page blocks the page for seconds (rrweb's does).
+//! [`SnapshotWalk`] serialises the document depth first, a slice at a time; the shell runs one
+//! slice per task, stops each when its time budget is spent, and lets the page run in between.
+//! The first slice becomes the page's `snapshot` event (the document and as much of it as fit);
+//! every later slice becomes an ordinary `mutation` batch whose additions insert the next nodes
+//! under parents the replay already has.
+//!
+//! The page may change between slices, and the recording stays exact because of one rule: a node
+//! is *recorded* when it has an id, and the coalescer ignores every change under nodes that are
+//! not recorded yet (their slice will read them as they are then). The walk keeps its side:
+//! - a node waiting on the stack is serialised only if it is still a child of the parent it was
+//!   found under and still in the document; otherwise a mutation batch has dealt with it, or it
+//!   is somewhere the walk will reach through its new parent;
+//! - a node that already has an id when its parent is serialised was recorded once and removed
+//!   from the replay since (or got an id while under an unrecorded parent): its id is dropped so
+//!   the walk records it afresh;
+//! - a slice's subtree goes in before the first following sibling the replay already has, which
+//!   is only looked for under parents that mutations inserted into during the walk.
+
+use std::collections::HashSet;
+
+use crate::core::coalesce::DomTree;
+use crate::core::event::{Addition, MutationBatch, NodeId, SerializedNode};
+
+/// What the walk needs of the live DOM beyond what the coalescer needs.
+pub trait WalkTree: DomTree {
+    /// The node's children, in order.
+    fn children(&self, node: &Self::Node) -> Vec<Self::Node>;
+    /// The node alone (its children are the walk's business), assigning its id; `None` for nodes
+    /// that are never recorded (processing instructions and the like).
+    fn serialize_node(&mut self, node: &Self::Node, parent: Option<NodeId>) -> Option<SerializedNode>;
+    /// Drops the node's id: it is not in the replay, and will be recorded afresh.
+    fn forget(&mut self, node: &Self::Node);
+    /// Whether two handles are the same node.
+    fn same(&self, a: &Self::Node, b: &Self::Node) -> bool;
+}
+
+/// How often (in nodes) a slice asks whether its time is up.
+const CHECK_EVERY: usize = 32;
+
+/// A node waiting to be serialised, with the recorded parent it was found under.
+struct Pending<N> {
+    node: N,
+    parent: Option<(N, NodeId)>,
+}
+
+/// What one slice recorded.
+#[derive(Debug, Default, PartialEq)]
+pub struct Slice {
+    /// The first slice: the document and its first nodes, for the `snapshot` event.
+    pub snapshot: Option<Vec<SerializedNode>>,
+    /// Later slices: subtrees to insert under nodes the replay already has.
+    pub adds: Vec<Addition>,
+    /// How many nodes this slice serialised.
+    pub nodes: usize,
+}
+
+/// A snapshot in progress.
+pub struct SnapshotWalk<N> {
+    stack: Vec<Pending<N>>,
+    /// Parents that mutation batches inserted into during the walk: only under these can a
+    /// recorded node follow a node the walk has not reached.
+    touched: HashSet<NodeId>,
+    started: bool,
+}
+
+impl<N: Clone> SnapshotWalk<N> {
+    /// A walk of the subtree at `root` (the document).
+    pub fn new(root: N) -> SnapshotWalk<N> {
+        SnapshotWalk { stack: vec![Pending { node: root, parent: None }], touched: HashSet::new(), started: false }
+    }
+
+    /// Whether every node has been visited.
+    pub fn is_done(&self) -> bool {
+        self.stack.is_empty()
+    }
+
+    /// Notes a mutation batch recorded while the walk is under way.
+    pub fn note_batch(&mut self, batch: &MutationBatch) {
+        self.touched.extend(batch.adds.iter().map(|a| a.parent));
+    }
+
+    /// Serialises nodes until the walk is done or `out_of_time` answers true (asked every few
+    /// nodes, and never before the first node, so every slice makes progress).
+    pub fn step<T: WalkTree<Node = N>>(&mut self, tree: &mut T, mut out_of_time: impl FnMut() -> bool) -> Slice {
+        let mut slice = Slice::default();
+        let first = !self.started;
+        self.started = true;
+        // Ids serialised in this slice: a node whose parent is among them joins its subtree.
+        let mut here: HashSet<NodeId> = HashSet::new();
+        let mut group: Group = None;
+        let mut root_group: Option<Vec<SerializedNode>> = None;
+
+        while let Some(Pending { node, parent }) = self.stack.pop() {
+            if slice.nodes > 0 && slice.nodes % CHECK_EVERY == 0 && out_of_time() {
+                self.stack.push(Pending { node, parent });
+                break;
+            }
+            if tree.id(&node).is_some() {
+                continue; // a mutation batch recorded it meanwhile
+            }
+            let parent_id = match &parent {
+                Some((p, pid)) => {
+                    let still_there = tree.parent(&node).is_some_and(|now| tree.same(&now, p)) && tree.is_connected(&node);
+                    if !still_there {
+                        continue;
+                    }
+                    Some(*pid)
+                }
+                None => None,
+            };
+            let joins = parent_id.is_some_and(|p| here.contains(&p));
+            let Some(serialized) = tree.serialize_node(&node, if joins { parent_id } else { None }) else { continue };
+            let id = serialized.id;
+            slice.nodes += 1;
+            here.insert(id);
+            if !joins {
+                // A new subtree: close the previous one.
+                close(group.take(), &mut slice.adds, &mut root_group);
+                let before = match parent_id {
+                    Some(p) if self.touched.contains(&p) => next_recorded_sibling(tree, &node),
+                    _ => None,
+                };
+                group = Some((parent_id, before, Vec::new()));
+            }
+            if let Some((_, _, nodes)) = group.as_mut() {
+                nodes.push(serialized);
+            }
+            let children = tree.children(&node);
+            for child in children.into_iter().rev() {
+                if tree.id(&child).is_some() {
+                    tree.forget(&child);
+                }
+                self.stack.push(Pending { node: child, parent: Some((node.clone(), id)) });
+            }
+        }
+        close(group, &mut slice.adds, &mut root_group);
+        if first {
+            slice.snapshot = Some(root_group.unwrap_or_default());
+        }
+        slice
+    }
+}
+
+/// A subtree being built: (parent, before, nodes); no parent for the document's.
+type Group = Option<(Option<NodeId>, Option<NodeId>, Vec<SerializedNode>)>;
+
+/// Ends a subtree: an addition under its parent, or the snapshot's nodes.
+fn close(group: Group, adds: &mut Vec<Addition>, root: &mut Option<Vec<SerializedNode>>) {
+    match group {
+        Some((Some(parent), before, nodes)) => adds.push(Addition { parent, before, nodes }),
+        Some((None, _, nodes)) => *root = Some(nodes),
+        None => {}
+    }
+}
+
+fn next_recorded_sibling<T: DomTree>(tree: &T, node: &T::Node) -> Option<NodeId> {
+    let mut cursor = tree.next_sibling(node);
+    while let Some(sibling) = cursor {
+        if let Some(id) = tree.id(&sibling) {
+            return Some(id);
+        }
+        cursor = tree.next_sibling(&sibling);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::coalesce::fake::FakeDom;
+    use crate::core::coalesce::{coalesce, RawRecord};
+    use crate::core::event::{Event, EventData, Snapshot};
+    use crate::core::vdom::VirtualDom;
+
+    impl WalkTree for FakeDom {
+        fn children(&self, node: &usize) -> Vec<usize> {
+            self.nodes[*node].children.clone()
+        }
+        fn serialize_node(&mut self, node: &usize, parent: Option<NodeId>) -> Option<SerializedNode> {
+            let children = std::mem::take(&mut self.nodes[*node].children);
+            let serialized = self.serialize(node).pop();
+            self.nodes[*node].children = children;
+            serialized.map(|n| SerializedNode { parent, ..n })
+        }
+        fn forget(&mut self, node: &usize) {
+            self.nodes[*node].id = None;
+        }
+        fn same(&self, a: &usize, b: &usize) -> bool {
+            a == b
+        }
+    }
+
+    /// A small deterministic random source.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % n.max(1)
+        }
+    }
+
+    fn snapshot_event(nodes: Vec<SerializedNode>) -> Event {
+        let snapshot = Snapshot { url: String::new(), title: String::new(), width: 0, height: 0, nodes, scrolls: vec![], focus: None };
+        Event { t: 0.0, page: 0, data: EventData::Snapshot(snapshot) }
+    }
+
+    fn mutation_event(batch: MutationBatch) -> Event {
+        Event { t: 0.0, page: 0, data: EventData::Mutation(batch) }
+    }
+
+    /// The outline a replay of a synchronous snapshot of `dom` shows now.
+    fn expected_outline(dom: &FakeDom) -> String {
+        let mut fresh = FakeDom { nodes: dom.nodes.clone(), next_id: 1 };
+        for n in &mut fresh.nodes {
+            n.id = None;
+        }
+        let mut vdom = VirtualDom::default();
+        vdom.apply(&snapshot_event(fresh.serialize(&0)));
+        vdom.outline()
+    }
+
+    /// A document with `n` elements in nested lists with text.
+    fn page(n: usize, rng: &mut Lcg) -> FakeDom {
+        let mut dom = FakeDom { nodes: FakeDom::new().nodes, next_id: 1 };
+        dom.nodes[0].id = None;
+        let mut elements = vec![0];
+        for i in 0..n {
+            let parent = elements[rng.next(elements.len())];
+            let el = dom.element(if i % 3 == 0 { "ul" } else { "li" });
+            dom.set_attr(el, "data-i", &i.to_string());
+            dom.insert(parent, el, None);
+            let t = dom.text_node(&format!("t{i}"));
+            dom.insert(el, t, None);
+            elements.push(el);
+        }
+        dom
+    }
+
+    /// Attached nodes other than the document.
+    fn attached(dom: &FakeDom) -> Vec<usize> {
+        (1..dom.nodes.len()).filter(|&n| dom.is_connected(&n)).collect()
+    }
+
+    /// One random page change, with the records a MutationObserver would deliver for it.
+    fn mutate(dom: &mut FakeDom, rng: &mut Lcg, round: usize) -> Vec<RawRecord<usize>> {
+        let live = attached(dom);
+        let elements: Vec<usize> = live.iter().copied().filter(|&n| dom.nodes[n].tag.is_some()).collect();
+        let pick = |rng: &mut Lcg, from: &[usize]| from[rng.next(from.len())];
+        let mut records = Vec::new();
+        match rng.next(6) {
+            // Insert a new element (with a child) somewhere, possibly before an existing child.
+            0 | 1 => {
+                let parent = if elements.is_empty() || rng.next(8) == 0 { 0 } else { pick(rng, &elements) };
+                let el = dom.element("b");
+                let t = dom.text_node(&format!("new{round}"));
+                dom.insert(el, t, None);
+                let kids = dom.nodes[parent].children.clone();
+                let before = if kids.is_empty() || rng.next(2) == 0 { None } else { Some(kids[rng.next(kids.len())]) };
+                dom.insert(parent, el, before);
+                records.push(RawRecord::ChildList { target: parent, added: vec![el], removed: vec![] });
+            }
+            // Remove a node.
+            2 if !live.is_empty() => {
+                let n = pick(rng, &live);
+                let parent = dom.nodes[n].parent.unwrap();
+                dom.detach(n);
+                records.push(RawRecord::ChildList { target: parent, added: vec![], removed: vec![n] });
+            }
+            // Move a node under another element (not into its own subtree).
+            3 if !live.is_empty() && !elements.is_empty() => {
+                let n = pick(rng, &live);
+                let target = pick(rng, &elements);
+                let mut a = Some(target);
+                while let Some(x) = a {
+                    if x == n {
+                        return records;
+                    }
+                    a = dom.nodes[x].parent;
+                }
+                let old = dom.nodes[n].parent.unwrap();
+                dom.detach(n);
+                records.push(RawRecord::ChildList { target: old, added: vec![], removed: vec![n] });
+                let kids = dom.nodes[target].children.clone();
+                let before = if kids.is_empty() { None } else { Some(kids[rng.next(kids.len())]) };
+                dom.insert(target, n, before);
+                records.push(RawRecord::ChildList { target, added: vec![n], removed: vec![] });
+            }
+            // Change an attribute.
+            4 if !elements.is_empty() => {
+                let el = pick(rng, &elements);
+                dom.set_attr(el, "class", &format!("c{round}"));
+                records.push(RawRecord::Attribute { target: el, name: "class".into() });
+            }
+            // Change a text.
+            _ => {
+                let texts: Vec<usize> = live.iter().copied().filter(|&n| dom.nodes[n].tag.is_none()).collect();
+                if !texts.is_empty() {
+                    let t = pick(rng, &texts);
+                    dom.nodes[t].text = format!("changed{round}");
+                    records.push(RawRecord::Text { target: t });
+                }
+            }
+        }
+        records
+    }
+
+    /// Walks `dom` `per_slice` nodes at a time with `changes` random changes between slices, and
+    /// checks that the replay of what was recorded equals the page, after the walk and after
+    /// more changes once it is done.
+    fn walk_with_changes(seed: u64, size: usize, per_slice: usize, changes: usize) {
+        let mut rng = Lcg(seed);
+        let mut dom = page(size, &mut rng);
+        let mut walk = SnapshotWalk::new(0usize);
+        let mut vdom = VirtualDom::default();
+        let mut round = 0;
+        let mut slices = 0;
+        while !walk.is_done() {
+            let mut budget = per_slice;
+            let slice = walk.step(&mut dom, || {
+                budget = budget.saturating_sub(CHECK_EVERY);
+                budget == 0
+            });
+            slices += 1;
+            if let Some(nodes) = slice.snapshot {
+                vdom.apply(&snapshot_event(nodes));
+            }
+            if !slice.adds.is_empty() {
+                vdom.apply(&mutation_event(MutationBatch { adds: slice.adds, ..Default::default() }));
+            }
+            for _ in 0..changes {
+                round += 1;
+                let records = mutate(&mut dom, &mut rng, round);
+                let batch = coalesce(&mut dom, records);
+                walk.note_batch(&batch);
+                vdom.apply(&mutation_event(batch));
+            }
+        }
+        assert!(slices > 2, "the walk was sliced ({slices} slices)");
+        assert_eq!(vdom.outline(), expected_outline(&dom), "seed {seed}: replay after the walk");
+        for _ in 0..50 {
+            round += 1;
+            let records = mutate(&mut dom, &mut rng, round);
+            vdom.apply(&mutation_event(coalesce(&mut dom, records)));
+        }
+        assert_eq!(vdom.outline(), expected_outline(&dom), "seed {seed}: replay after later changes");
+    }
+
+    #[test]
+    fn a_sliced_snapshot_of_a_still_page_equals_a_whole_one() {
+        walk_with_changes(1, 2_000, 64, 0);
+    }
+
+    #[test]
+    fn a_sliced_snapshot_stays_exact_while_the_page_changes_between_slices() {
+        for seed in 0..40 {
+            walk_with_changes(seed, 400, 32, 3);
+        }
+    }
+
+    #[test]
+    fn heavy_changes_between_small_slices() {
+        for seed in 100..110 {
+            walk_with_changes(seed, 150, 32, 25);
+        }
+    }
+
+    #[test]
+    fn first_slice_is_the_snapshot_and_later_slices_are_additions() {
+        let mut rng = Lcg(7);
+        let mut dom = page(300, &mut rng);
+        let mut walk = SnapshotWalk::new(0usize);
+        let mut calls = 0;
+        let first = walk.step(&mut dom, || {
+            calls += 1;
+            true
+        });
+        let nodes = first.snapshot.expect("first slice is the snapshot");
+        assert_eq!(nodes.len(), CHECK_EVERY, "stops at the first check");
+        assert_eq!(nodes[0].parent, None);
+        assert!(first.adds.is_empty());
+        let second = walk.step(&mut dom, || false);
+        assert!(second.snapshot.is_none());
+        assert!(walk.is_done());
+        assert!(second.adds.iter().all(|a| a.nodes[0].parent.is_none() && a.before.is_none()));
+        assert_eq!(nodes.len() + second.nodes, 1 + 300 * 2);
+    }
+}
