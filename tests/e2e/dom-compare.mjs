@@ -25,6 +25,19 @@
 //
 // Options: { role: 'live'|'replay', maskSelector: 'css selector', scroll: true (element scroll
 // offsets, rounded), skipSelector: 'css selector' (subtrees to leave out entirely, both sides) }
+// Extensions used by the fidelity suite (tests/fidelity/), all off by default:
+//   shadow: true    open shadow roots, as `#shadow-root (open)` children of their host;
+//   frames: true    the documents of same-origin frames, as `#frame-document` children (a
+//                   cross-origin frame shows `#frame-document (unreadable)`);
+//   docScroll: true the document's scroll offset on the `#document` line;
+//   cssom: true     the effective rules of every <style> element as `{css=<hash> rules=N}` in
+//                   place of its text (rules added with insertRule count, the text does not), and
+//                   adoptedStyleSheets of documents and shadow roots as `#adopted css=<hash>`;
+//   canvas: true    a hash of each <canvas>'s pixels (`{canvas=<hash>|blank|tainted}`);
+//   baseUrl: 'url'  URL attributes (href, src, xlink:href, action, poster) resolved against this
+//                   base (the live page's URL on every side), so that relative and absolute
+//                   spellings of one URL compare equal (rrweb's replay makes them absolute);
+//   noscriptAsScript: true  <noscript> printed as <script> (rrweb's replay renames scripts).
 
 export function normalizeDocument(doc, opts) {
   opts = opts || {};
@@ -38,6 +51,40 @@ export function normalizeDocument(doc, opts) {
   function q(s) {
     return JSON.stringify(String(s));
   }
+  function hash(text) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    return (h >>> 0).toString(16).padStart(8, '0');
+  }
+  function rulesOf(sheet) {
+    try {
+      return Array.from(sheet.cssRules, (r) => r.cssText);
+    } catch (e) {
+      return null;
+    }
+  }
+  function adoptedLine(root, pad) {
+    const sheets = root.adoptedStyleSheets;
+    if (!opts.cssom || !sheets || !sheets.length) return;
+    const rules = [];
+    for (const sh of Array.from(sheets)) rules.push(...(rulesOf(sh) || ['(unreadable)']));
+    out.push(`${pad}#adopted sheets=${sheets.length} rules=${rules.length} css=${hash(rules.join('\n'))}`);
+  }
+  function canvasState(el) {
+    try {
+      if (!el.width || !el.height) return '{canvas=empty}';
+      const url = el.toDataURL('image/png');
+      const blank = el.ownerDocument.createElement('canvas');
+      blank.width = el.width;
+      blank.height = el.height;
+      return url === blank.toDataURL('image/png') ? '{canvas=blank}' : `{canvas=${hash(url)}}`;
+    } catch (e) {
+      return '{canvas=tainted}';
+    }
+  }
   function isScriptUrl(v) {
     let s = String(v).replace(/^[\u0000-\u0020]+/, '').replace(/[\t\n\r]/g, '').slice(0, 32).toLowerCase();
     return (
@@ -50,7 +97,10 @@ export function normalizeDocument(doc, opts) {
   }
   function tagOf(el) {
     const ns = el.namespaceURI;
-    if (!ns || ns === HTML_NS) return el.localName.toLowerCase();
+    if (!ns || ns === HTML_NS) {
+      const t = el.localName.toLowerCase();
+      return opts.noscriptAsScript && t === 'noscript' ? 'script' : t;
+    }
     return (NS_PREFIX[ns] || `{${ns}}`) + el.localName;
   }
   function matches(el, sel) {
@@ -79,7 +129,18 @@ export function normalizeDocument(doc, opts) {
     return rel.includes('stylesheet');
   }
   function isReplacedStylesheet(el) {
-    return tagOf(el) === 'style' && el.hasAttribute('data-tabreel-href');
+    if (tagOf(el) !== 'style') return false;
+    if (el.hasAttribute('data-tabreel-href')) return true;
+    // rrweb's replay turns an inlined <link rel=stylesheet href> into <style rel href>.
+    const rel = (el.getAttribute('rel') || '').toLowerCase().split(/\s+/);
+    return rel.includes('stylesheet') && el.hasAttribute('href');
+  }
+  function absolute(v) {
+    try {
+      return new URL(v, opts.baseUrl).href;
+    } catch (e) {
+      return v;
+    }
   }
   function keptAttrs(el, tag, masked) {
     const list = [];
@@ -96,6 +157,10 @@ export function normalizeDocument(doc, opts) {
       if ((tag === 'iframe' || tag === 'frame' || tag === 'object' || tag === 'embed') && (lname === 'src' || lname === 'data')) continue;
       if (URL_ATTRS.includes(lname) && isScriptUrl(a.value)) continue;
       if (masked && lname === 'value') continue;
+      if (opts.baseUrl && (lname === 'href' || lname === 'src' || lname === 'xlink:href' || lname === 'action' || lname === 'poster')) {
+        list.push([name, absolute(a.value)]);
+        continue;
+      }
       list.push([name, a.value]);
     }
     list.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
@@ -125,10 +190,18 @@ export function normalizeDocument(doc, opts) {
   function walk(node, depth) {
     const pad = '  '.repeat(depth);
     switch (node.nodeType) {
-      case 9: // document
-        out.push(`${pad}#document (${node.compatMode})`);
+      case 9: {
+        // document
+        let scroll = '';
+        if (opts.docScroll && node.defaultView) {
+          const w = node.defaultView;
+          if (w.scrollX || w.scrollY) scroll = ` {scroll=${Math.round(w.scrollX)},${Math.round(w.scrollY)}}`;
+        }
+        out.push(`${pad}#document (${node.compatMode})${scroll}`);
+        adoptedLine(node, pad + '  ');
         for (const c of Array.from(node.childNodes)) walk(c, depth + 1);
         return;
+      }
       case 10: // doctype
         out.push(`${pad}<!doctype ${node.name} ${q(node.publicId)} ${q(node.systemId)}>`);
         return;
@@ -147,7 +220,8 @@ export function normalizeDocument(doc, opts) {
         if (matches(el, opts.skipSelector)) return;
         const tag = tagOf(el);
         if (isStylesheetLink(el) || isReplacedStylesheet(el)) {
-          const href = isStylesheetLink(el) ? el.getAttribute('href') : el.getAttribute('data-tabreel-href');
+          let href = isStylesheetLink(el) || !el.hasAttribute('data-tabreel-href') ? el.getAttribute('href') : el.getAttribute('data-tabreel-href');
+          if (opts.baseUrl && href !== null) href = absolute(href);
           const extra = ['media', 'title', 'id']
             .filter((n) => el.hasAttribute(n))
             .map((n) => `${n}=${q(el.getAttribute(n))}`)
@@ -160,14 +234,40 @@ export function normalizeDocument(doc, opts) {
           .map(([n, v]) => ` ${n}=${q(v)}`)
           .join('');
         const extras = formState(el, tag, masked);
-        if (opts.scroll && (el.scrollTop || el.scrollLeft) && el !== doc.scrollingElement) {
+        if (opts.cssom && tag === 'style') {
+          const rules = el.sheet ? rulesOf(el.sheet) : [];
+          extras.push(rules ? `{css=${hash(rules.join('\n'))} rules=${rules.length}}` : '{css=unreadable}');
+        }
+        if (opts.canvas && tag === 'canvas') extras.push(canvasState(el));
+        if (opts.scroll && (el.scrollTop || el.scrollLeft) && el !== el.ownerDocument.scrollingElement) {
           extras.push(`{scroll=${Math.round(el.scrollLeft)},${Math.round(el.scrollTop)}}`);
         }
         out.push(`${pad}<${tag}${attrs}>${extras.length ? ' ' + extras.join(' ') : ''}`);
         if (tag === 'script' || tag === 'svg:script') return; // script text may be dropped at capture
+        if (opts.cssom && tag === 'style') return; // its effective rules are on its line
         if (tag === 'iframe' || tag === 'frame') {
-          // The frame's own document is out of scope; its fallback children (none in HTML) too.
+          // The frame's own document is out of scope unless opts.frames; its fallback children
+          // (none in HTML) always are.
+          if (opts.frames) {
+            let fdoc = null;
+            try {
+              fdoc = el.contentDocument; // null when cross-origin
+            } catch (e) {
+              fdoc = null;
+            }
+            if (fdoc) {
+              out.push(`${pad}  #frame-document`);
+              for (const c of Array.from(fdoc.childNodes)) walk(c, depth + 2);
+            } else {
+              out.push(`${pad}  #frame-document (unreadable)`);
+            }
+          }
           return;
+        }
+        if (opts.shadow && el.shadowRoot) {
+          out.push(`${pad}  #shadow-root (${el.shadowRoot.mode})`);
+          adoptedLine(el.shadowRoot, pad + '    ');
+          for (const c of Array.from(el.shadowRoot.childNodes)) walk(c, depth + 2);
         }
         // <template> content lives in a fragment; compare it too.
         if (tag === 'template' && el.content) {
