@@ -163,6 +163,12 @@ pub fn open_demo() -> Result<(), String> {
     run_node(&["tests/e2e/open.mjs"])
 }
 
+/// `cargo xtask bench [args]` (after the build): `node bench/run.mjs`, arguments passed through.
+pub fn bench(args: &[String]) -> Result<(), String> {
+    step("benchmark: no recorder, rrweb and tabreel in headless Chromium (bench/run.mjs)");
+    run(tool("node").arg("bench/run.mjs").args(args))
+}
+
 fn run_node(args: &[&str]) -> Result<(), String> {
     run(tool("node").args(args))
 }

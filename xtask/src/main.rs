@@ -5,6 +5,8 @@
 //!   with a short scripted demo, when there is no display).
 //! - `cargo xtask test`: every test: host `cargo test`, wasm-bindgen tests in headless Chromium,
 //!   and the Playwright end-to-end tests on the real extension.
+//! - `cargo xtask bench [--quick] [--repeat N] [--cases a,b]`: builds, then measures what
+//!   recording costs a page (no recorder, rrweb, tabreel) in headless Chromium (`bench/`).
 //!
 //! Each command installs what it needs first (see `tools.rs`) and says what it is doing.
 
@@ -30,8 +32,9 @@ fn main() -> ExitCode {
         Some("build") => build::build(),
         Some("run") => build::build().and_then(|_| tools::ensure_browser()).and_then(|_| build::open_demo()),
         Some("test") => build::test(&args[1..]),
+        Some("bench") => build::build().and_then(|_| tools::ensure_browser()).and_then(|_| build::bench(&args[1..])),
         _ => {
-            eprintln!("usage: cargo xtask <build|run|test>\n  build  build the extension into extension/\n  run    build, then open Chromium with it on the demo page\n  test   run every test (host, wasm-bindgen in Chromium, end-to-end)");
+            eprintln!("usage: cargo xtask <build|run|test|bench>\n  build  build the extension into extension/\n  run    build, then open Chromium with it on the demo page\n  test   run every test (host, wasm-bindgen in Chromium, end-to-end)\n  bench  build, then benchmark recording against no recorder and rrweb ([--quick] [--repeat N] [--cases a,b]; see bench/README.md)");
             return ExitCode::from(2);
         }
     };

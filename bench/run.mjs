@@ -1,0 +1,381 @@
+// `cargo xtask bench` (node bench/run.mjs [--quick] [--repeat N] [--cases a,b] [--idle-seconds S]):
+// what recording costs a page, measured in real headless Chromium with the real extension, against
+// the same page unrecorded and recorded by rrweb, all in one run. Every (case, mode, repeat) gets
+// a fresh browser profile. Prints a table and writes bench/out/results.md and results.json.
+// See bench/README.md for what each number means.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+import { Harness, launchBrowser, startServer, sleep, REPO } from '../tests/e2e/harness.mjs';
+import { LONGTASK_INIT, browserCpu, cdpFor, cpuDelta, heap, longTasks, mainThreadDelta, metrics } from './measure.mjs';
+import { runRrwebSeek, runTabreelSeek, seekSession, writeRrwebReplayPage } from './seek.mjs';
+import { prng, writePages } from './workloads.mjs';
+
+const OUT = path.join(REPO, 'bench', 'out');
+const PAGES = path.join(OUT, 'pages');
+const RRWEB_UMD = path.join(REPO, 'node_modules', 'rrweb', 'dist', 'rrweb.umd.cjs');
+const ALL_CASES = ['bigdom-10000', 'bigdom-50000', 'bigdom-200000', 'storm', 'interactions', 'idle', 'seek'];
+const QUICK_CASES = ['bigdom-10000', 'storm', 'interactions', 'idle', 'seek'];
+
+// ---------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------
+
+function options(argv) {
+  const o = { quick: false, repeat: null, cases: null, idleSeconds: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => argv[++i] ?? fail(`${a} needs a value`);
+    if (a === '--quick') o.quick = true;
+    else if (a === '--repeat') o.repeat = Number(value());
+    else if (a.startsWith('--repeat=')) o.repeat = Number(a.slice(9));
+    else if (a === '--cases') o.cases = value().split(',');
+    else if (a.startsWith('--cases=')) o.cases = a.slice(8).split(',');
+    else if (a === '--idle-seconds') o.idleSeconds = Number(value());
+    else fail(`unknown argument ${a}\nusage: cargo xtask bench [--quick] [--repeat N] [--cases ${ALL_CASES.join(',')}] [--idle-seconds S]`);
+  }
+  o.repeat ??= o.quick ? 1 : 3;
+  o.cases ??= o.quick ? QUICK_CASES : ALL_CASES;
+  o.idleSeconds ??= o.quick ? 15 : 60;
+  for (const c of o.cases) if (!ALL_CASES.includes(c)) fail(`unknown case ${c} (cases: ${ALL_CASES.join(', ')})`);
+  if (!(o.repeat >= 1)) fail('--repeat must be at least 1');
+  return o;
+}
+
+function fail(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(2);
+}
+
+const modesOf = (c) => (c === 'seek' ? ['rrweb', 'tabreel'] : c.startsWith('bigdom-') ? ['none', 'off', 'rrweb', 'tabreel', 'tabreel-start'] : ['none', 'off', 'rrweb', 'tabreel']);
+
+// ---------------------------------------------------------------------------------------------
+// Workloads: what happens in the measured window (after the tab is on blank.html)
+// ---------------------------------------------------------------------------------------------
+
+const WORKLOADS = {
+  async bigdom(page, url) {
+    await page.goto(url, { waitUntil: 'load', timeout: 300_000 });
+    return { loadMs: await page.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventEnd) };
+  },
+  async storm(page, url) {
+    await page.goto(url);
+    await page.waitForFunction(() => window.__benchDone === true, null, { polling: 200, timeout: 300_000 });
+    return { stormMs: await page.evaluate(() => window.__benchMs) };
+  },
+  async interactions(page, url) {
+    await page.goto(url);
+    const t0 = Date.now();
+    const rnd = prng(3);
+    const at = await page.evaluate(() => {
+      const c = (el) => {
+        const r = el.getBoundingClientRect();
+        return [r.x + r.width / 2, r.y + r.height / 2];
+      };
+      return { buttons: [...document.querySelectorAll('.btn')].map(c), notes: c(document.getElementById('notes')), scroller: c(document.getElementById('scroller')), field: c(document.getElementById('f0')) };
+    });
+    for (let i = 0; i < 2000; i++) await page.mouse.move(Math.round(rnd() * 1200) + 20, Math.round(rnd() * 700) + 20);
+    for (let i = 0; i < 300; i++) {
+      const [x, y] = at.buttons[Math.floor(rnd() * at.buttons.length)];
+      await page.mouse.click(x, y);
+      await page.mouse.move(x + 30, y + 40, { steps: 3 });
+    }
+    await page.mouse.click(...at.notes);
+    await page.keyboard.type('The quick brown fox jumps over the lazy dog. '.repeat(12).slice(0, 500));
+    await page.mouse.click(...at.field);
+    await page.keyboard.type('hello tabreel');
+    await page.mouse.move(...at.scroller);
+    for (let i = 0; i < 200; i++) await page.mouse.wheel(0, i % 50 < 40 ? 60 : -120);
+    return { driveMs: Date.now() - t0 };
+  },
+  async idle(page, url, { idleSeconds, mark }) {
+    await page.goto(url);
+    await sleep(2000);
+    await mark(); // steady state from here
+    await sleep(idleSeconds * 1000);
+    await mark();
+    return {};
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// One measured run of one case in one mode
+// ---------------------------------------------------------------------------------------------
+
+// Not on about:blank: rrweb.record there (a new tab's first document) crashes Chromium's renderer.
+const RRWEB_INIT = `${fs.readFileSync(RRWEB_UMD, 'utf8')}
+;window.__rr = [];
+if (location.protocol !== 'about:') rrweb.record({ emit(e) { window.__rr.push(e); } });`;
+
+let uniq = 0;
+
+async function openBrowser(server, mode) {
+  const withExt = mode === 'off' || mode.startsWith('tabreel');
+  const browser = await launchBrowser(withExt ? {} : { extensionDir: null });
+  const h = withExt ? new Harness(server, browser) : null;
+  try {
+    if (h) await h.extPage(); // the extension page the harness talks through; opened in 'off' too
+    await browser.context.addInitScript({ content: LONGTASK_INIT });
+    if (mode === 'rrweb') await browser.context.addInitScript({ content: RRWEB_INIT });
+  } catch (e) {
+    await browser.close();
+    throw e;
+  }
+  return { browser, h };
+}
+
+const gzip = (s) => zlib.gzipSync(Buffer.from(s)).length;
+
+async function runCase(server, files, name, mode, opts) {
+  const kind = name.replace(/-\d+$/, '');
+  const { browser, h } = await openBrowser(server, mode);
+  try {
+    const { context } = browser;
+    const page = await context.newPage();
+    await page.goto(server.url(`${files.blank}?tab=${++uniq}`));
+    await page.bringToFront();
+    const url = server.url(`${files[name]}?run=${uniq}`);
+    const cdp = await cdpFor(context, page);
+    let rec = null;
+    if (mode === 'tabreel') {
+      rec = await h.startRecording(page);
+      await sleep(300);
+    }
+    if (mode === 'tabreel-start') {
+      await page.goto(url, { waitUntil: 'load', timeout: 300_000 });
+      await sleep(1000);
+    }
+    // Marks for the idle case's steady-state bytes: [page epoch ms, tabreel stored bytes].
+    const marks = [];
+    const mark = async () => marks.push([await page.evaluate(() => Date.now()), rec ? ((await h.list()).find((s) => s.id === rec.sessionId)?.bytes ?? 0) : 0]);
+
+    const m0 = await metrics(cdp);
+    const c0 = browserCpu(browser.userDataDir);
+    const w0 = Date.now();
+    let since = 0;
+    let extra = {};
+    if (mode === 'tabreel-start') {
+      since = await page.evaluate(() => performance.now());
+      rec = await h.startRecording(page);
+    } else {
+      extra = await WORKLOADS[kind](page, url, { idleSeconds: opts.idleSeconds, mark });
+    }
+    await sleep(1000);
+    if (rec) await h.stopRecording(rec.tabId);
+    const m1 = await metrics(cdp);
+    const c1 = browserCpu(browser.userDataDir);
+    const r = { wallMs: Date.now() - w0, ...extra, ...mainThreadDelta(m0, m1), ...cpuDelta(c0, c1) };
+    Object.assign(r, await longTasks(page, since));
+    Object.assign(r, await heap(cdp));
+
+    if (mode === 'rrweb') {
+      const text = await page.evaluate(() => JSON.stringify(window.__rr));
+      r.rawKB = text.length / 1024;
+      r.storedKB = gzip(text) / 1024;
+      r.events = await page.evaluate(() => window.__rr.length);
+      if (marks.length === 2) {
+        const steady = await page.evaluate(([a, b]) => JSON.stringify(window.__rr.filter((e) => e.timestamp > a && e.timestamp <= b)), [marks[0][0], marks[1][0]]);
+        const perMin = 60_000 / (marks[1][0] - marks[0][0]);
+        Object.assign(r, { rawPerMinKB: (steady.length / 1024) * perMin, storedPerMinKB: (gzip(steady) / 1024) * perMin });
+      }
+    }
+    if (rec) {
+      const s = (await h.list()).find((x) => x.id === rec.sessionId);
+      const text = await h.exportSession(rec.sessionId);
+      Object.assign(r, { storedKB: s.bytes / 1024, rawKB: text.length / 1024, events: s.eventCount });
+      if (marks.length === 2) {
+        const [[a, b0], [b]] = marks;
+        const perMin = 60_000 / (b - a);
+        const steady = JSON.parse(text).events.filter((e) => e.t > a);
+        Object.assign(r, { rawPerMinKB: (JSON.stringify(steady).length / 1024) * perMin, storedPerMinKB: ((s.bytes - b0) / 1024) * perMin });
+      }
+    }
+    if (!h) delete r.extMs; // no extension, no extension process
+    r.timeDomain = cdp.timeDomain;
+    return r;
+  } finally {
+    await browser.close();
+  }
+}
+
+async function runSeek(server, mode, session, rrwebPage) {
+  const { browser, h } = await openBrowser(server, mode === 'tabreel' ? 'tabreel' : 'none');
+  try {
+    const res = mode === 'tabreel' ? await runTabreelSeek(h, session) : await runRrwebSeek(await browser.context.newPage(), server.url(rrwebPage), session);
+    const r = { openMs: res.openMs };
+    for (const s of res.seeks) {
+      r[`seek ${s.label}`] = s.js;
+      r[`seek ${s.label} +layout`] = s.layout;
+      if (s.newest !== s.expected) r.problem = `${mode}: after seeking to ${s.label} the newest item shown is ${s.newest}, expected ${s.expected}`;
+    }
+    return r;
+  } finally {
+    await browser.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------------
+
+// [key, label, ratio kind]: 'added' = (tabreel − none)/(rrweb − none), 'plain' = tabreel/rrweb.
+const METRICS = [
+  ['taskMs', 'main-thread tasks (ms)', 'added'],
+  ['addedTaskMs', '  added vs none (ms)', null],
+  ['scriptMs', 'script (ms)', 'added'],
+  ['layoutMs', 'style+layout (ms)', 'added'],
+  ['maxMs', 'longest task (ms)', 'plain'],
+  ['over50', 'tasks > 50 ms', 'plain'],
+  ['jsHeapMB', 'JS heap after GC (MB)', 'added'],
+  ['backingMB', 'ArrayBuffers (MB)', 'added'],
+  ['extMs', 'extension processes CPU (ms)', null],
+  ['totalMs', 'all browser processes CPU (ms)', 'added'],
+  ['storedKB', 'bytes stored (KB; rrweb: gzip)', 'plain'],
+  ['rawKB', 'bytes raw JSON (KB)', 'plain'],
+  ['storedPerMinKB', 'steady bytes stored/min (KB)', 'plain'],
+  ['rawPerMinKB', 'steady bytes raw/min (KB)', 'plain'],
+  ['events', 'events recorded', null],
+  ['loadMs', 'load event (ms)', 'added'],
+  ['stormMs', '180 frames took (ms)', 'added'],
+  ['driveMs', 'driving the input took (ms)', 'added'],
+  ['wallMs', 'measured window (ms)', null],
+  ['openMs', 'open replay at 0 (ms)', 'plain'],
+];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (x) => (x === undefined || Number.isNaN(x) ? '' : Number.isInteger(x) || Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+function summarise(samples) {
+  const xs = samples.filter((x) => typeof x === 'number' && !Number.isNaN(x));
+  return xs.length ? { median: median(xs), min: Math.min(...xs), n: xs.length } : null;
+}
+
+function table(results, opts) {
+  const cols = ['none', 'off', 'rrweb', 'tabreel', 'tabreel-start', 'tabreel/rrweb', 'start/rrweb'];
+  let rows = [];
+  for (const c of opts.cases) {
+    const byMode = results[c] || {};
+    const keys = new Set(Object.values(byMode).flatMap((runs) => runs.flatMap((r) => Object.keys(r))));
+    const stat = (mode, key) => summarise((byMode[mode] || []).map((r) => r[key]));
+    const metricList = c === 'seek' ? [...keys].filter((k) => k.startsWith('seek ')).map((k) => [k, `${k} (ms)`, 'plain']).concat(METRICS.filter(([k]) => k === 'openMs')) : METRICS;
+    for (const [key, label, ratio] of metricList) {
+      if (key === 'addedTaskMs') {
+        const none = stat('none', 'taskMs');
+        if (!none) continue;
+        const cells = cols.slice(0, 5).map((m) => {
+          const s = stat(m, 'taskMs');
+          return s && m !== 'none' ? fmt(s.median - none.median) : '';
+        });
+        rows.push([c, label, ...cells, '', '']);
+        continue;
+      }
+      if (!keys.has(key)) continue;
+      const cells = cols.slice(0, 5).map((m) => {
+        const s = stat(m, key);
+        return !s ? '' : opts.repeat > 1 ? `${fmt(s.median)} (${fmt(s.min)})` : fmt(s.median);
+      });
+      const ratioOf = (m) => {
+        const t = stat(m, key)?.median;
+        const rr = stat('rrweb', key)?.median;
+        if (t === undefined || rr === undefined || !ratio) return '';
+        if (ratio === 'plain') return rr > 0 ? (t / rr).toFixed(2) : '';
+        const n = stat('none', key)?.median;
+        return n !== undefined && rr - n > 0 ? ((t - n) / (rr - n)).toFixed(2) : 'n/a';
+      };
+      rows.push([c, label, ...cells, ratioOf('tabreel'), ratioOf('tabreel-start')]);
+    }
+  }
+  // Columns no case filled (tabreel-start without a bigdom case; none/off with only seek) go.
+  const keep = [0, 1, ...cols.map((_, i) => i + 2).filter((i) => rows.some((r) => r[i] !== ''))];
+  const head = keep.map((i) => ['case', 'metric', ...cols][i]);
+  rows = rows.map((r) => keep.map((i) => r[i]));
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r) => r.map((x, i) => (i < 2 ? x.padEnd(width[i]) : x.padStart(width[i]))).join(' | ');
+  const out = [line(head), width.map((w) => '-'.repeat(w)).join('-|-')];
+  let last = null;
+  for (const r of rows) {
+    if (last !== null && r[0] !== last) out.push('');
+    out.push(line(r[0] === last ? ['', ...r.slice(1)] : r));
+    last = r[0];
+  }
+  return out.join('\n');
+}
+
+function report(results, problems, opts, info) {
+  const cells = opts.repeat > 1 ? `median (min) of ${opts.repeat} runs` : '1 run each';
+  const text = [
+    `tabreel bench, ${info.date}: ${info.browser}, ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+    `Only ratios within one run count: absolute numbers depend on this machine and what else it was doing.`,
+    `Cells: ${cells}. Main-thread times are ${info.timeDomain === 'threadTicks' ? 'thread CPU time' : 'wall time'} of the page's renderer main thread (CDP Performance).`,
+    `tabreel/rrweb: for times and heap (tabreel − none)/(rrweb − none), for bytes and task lengths tabreel/rrweb. start/rrweb: the same for tabreel-start.`,
+    `tabreel-start: the bigdom page loaded first, then recording started (the snapshot of a loaded DOM). rrweb snapshots at load.`,
+    '',
+    table(results, opts),
+    ...(problems.length ? ['', 'Problems:', ...problems.map((p) => `- ${p}`)] : []),
+  ].join('\n');
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const opts = options(process.argv.slice(2));
+  fs.mkdirSync(PAGES, { recursive: true });
+  const files = writePages(PAGES, opts.cases);
+  const session = opts.cases.includes('seek') ? seekSession() : null;
+  const rrwebPage = session ? writeRrwebReplayPage(PAGES, RRWEB_UMD, session) : null;
+  const server = await startServer({ root: PAGES });
+  const results = {};
+  const problems = [];
+  const info = { date: new Date().toISOString().slice(0, 16).replace('T', ' '), browser: '', timeDomain: '' };
+  const started = Date.now();
+  try {
+    for (let rep = 0; rep < opts.repeat; rep++) {
+      for (const c of opts.cases) {
+        for (const mode of modesOf(c)) {
+          const label = `[${rep + 1}/${opts.repeat}] ${c} ${mode}`;
+          process.stderr.write(`bench: ${label} ... `);
+          const t0 = Date.now();
+          try {
+            const r = c === 'seek' ? await runSeek(server, mode, session, rrwebPage) : await runCase(server, files, c, mode, opts);
+            ((results[c] ??= {})[mode] ??= []).push(r);
+            info.timeDomain ||= r.timeDomain;
+            if (r.problem) problems.push(r.problem);
+            process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(1)} s${r.taskMs !== undefined ? `, tasks ${fmt(r.taskMs)} ms, longest ${fmt(r.maxMs)} ms` : ''}${r.storedKB !== undefined ? `, ${fmt(r.storedKB)} KB stored` : ''}\n`);
+          } catch (e) {
+            problems.push(`${label} failed: ${String(e.message).split('\n')[0]}`);
+            process.stderr.write(`failed: ${e.message}\n`);
+          }
+        }
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  info.browser = await browserVersion();
+  const text = report(results, problems, opts, info);
+  console.log(text);
+  fs.writeFileSync(path.join(OUT, 'results.md'), `# tabreel bench results\n\n\`\`\`\n${text}\n\`\`\`\n`);
+  fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ info, options: opts, results, problems }, null, 1));
+  process.stderr.write(`bench: done in ${((Date.now() - started) / 60000).toFixed(1)} min; wrote bench/out/results.md and results.json\n`);
+}
+
+async function browserVersion() {
+  const b = await launchBrowser({ extensionDir: null });
+  try {
+    const page = await b.context.newPage();
+    return (await page.evaluate(() => navigator.userAgent)).match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium';
+  } finally {
+    await b.close();
+  }
+}
+
+await main();
