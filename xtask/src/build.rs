@@ -173,7 +173,7 @@ fn run_node(args: &[&str]) -> Result<(), String> {
     run(tool("node").args(args))
 }
 
-/// `cargo xtask test [--e2e-only|--no-e2e]`: every test.
+/// `cargo xtask test [--e2e-only|--no-e2e] [--fidelity-full]`: every test.
 pub fn test(args: &[String]) -> Result<(), String> {
     let e2e_only = args.iter().any(|a| a == "--e2e-only");
     let no_e2e = args.iter().any(|a| a == "--no-e2e");
@@ -194,9 +194,14 @@ pub fn test(args: &[String]) -> Result<(), String> {
     if !no_e2e {
         build()?;
         step("end-to-end tests: the real extension in Chromium (node --test, playwright-core)");
-        let files = e2e_files()?;
+        let mut files = e2e_files()?;
+        // Fidelity suite (tests/fidelity): a fast subset, or every app with --fidelity-full.
+        files.push("tests/fidelity/fidelity.test.mjs".into());
         let mut cmd: Command = tool("node");
         cmd.args(["--test", "--test-concurrency=1"]).args(&files);
+        if args.iter().any(|a| a == "--fidelity-full") {
+            cmd.env("TABREEL_FIDELITY", "full");
+        }
         run(&mut cmd)?;
     }
     step("all tests passed");

@@ -51,7 +51,7 @@ async function runSteps(page, scenario, onMid) {
 // tabreel
 // ---------------------------------------------------------------------------------------------
 
-async function recordTabreel(h, srv, scenario) {
+export async function recordTabreel(h, srv, scenario) {
   const page = await h.context.newPage();
   try {
     await page.goto(`${srv.url('pages/blank.html')}?tab=${scenario.name}-${Date.now().toString(36)}`);
@@ -72,7 +72,7 @@ async function recordTabreel(h, srv, scenario) {
   }
 }
 
-async function replayTabreel(h, rec, which, live) {
+export async function replayTabreel(h, rec, which, live) {
   const page = await h.context.newPage();
   const refused = [];
   page.on('console', (m) => {
@@ -116,7 +116,7 @@ const RRWEB_RECORD = `
 })();
 `;
 
-async function recordRrweb(browser, srv, scenario) {
+export async function recordRrweb(browser, srv, scenario) {
   const context = await browser.newContext({ viewport: VIEWPORT });
   try {
     await context.addInitScript({ content: fs.readFileSync(RRWEB_UMD, 'utf8') + RRWEB_RECORD });
@@ -135,7 +135,7 @@ async function recordRrweb(browser, srv, scenario) {
 }
 
 /** Replays rrweb events with network to the app's two origins cut (only the replayer's own files load). */
-async function replayRrweb(browser, srv, rec, which, live) {
+export async function replayRrweb(browser, srv, rec, which, live) {
   const context = await browser.newContext({ viewport: { width: VIEWPORT.width + 40, height: VIEWPORT.height + 40 } });
   const blocked = [];
   await context.route('**/*', (route) => {
@@ -196,12 +196,31 @@ async function replayRrweb(browser, srv, rec, which, live) {
       const rest = c.split(/\s+/).filter((x) => x && x !== 'rrweb-paused' && x !== ':hover').join(' ');
       return rest ? ` class="${rest}"` : '';
     });
-    dom = dom.replace(/^(  <html[^\n]*\n)    <style> \{css=[0-9a-f]+ rules=\d+\}\n/m, '$1');
+    dom = dom.replace(/^( *)(<html[^\n]*\n)\1  <style> \{css=[0-9a-f]+ rules=\d+\}\n/gm, '$1$2');
     const png = await frame.screenshot();
     return { dom, png, at: offset, blocked, errors };
   } finally {
     await context.close().catch(() => {});
   }
+}
+
+/**
+ * How rrweb's replay spells things differently on purpose, removed before its comparison (both
+ * sides): stylesheet URLs (it drops href/rel when it inlines a sheet),
+ * autocomplete="off" it adds to fields, the value attribute it puts on <select>, <option selected>
+ * attributes (it keeps selection as state), class whitespace and empty class/style attributes.
+ */
+function rrwebCanonical(text) {
+  let t = text.replace(/^(\s*)stylesheet\("[^"\n]*"\)/gm, '$1stylesheet(…)');
+  t = t.replace(/ class="([^"]*)"/g, (m, c) => {
+    const v = c.trim().split(/\s+/).filter(Boolean).join(' ');
+    return v ? ` class="${v}"` : '';
+  });
+  t = t.replace(/ style=""/g, '');
+  t = t.replace(/^(\s*<option[^\n]*?) selected="[^"]*"/gm, '$1');
+  t = t.replace(/^(\s*<(?:input|textarea|select|form)[^\n]*?) autocomplete="off"/gm, '$1');
+  t = t.replace(/^(\s*<select[^\n]*?) value="[^"]*"/gm, '$1');
+  return t;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,9 +232,8 @@ function score(name, point, tool, live0, replay0) {
   let live = live0;
   let replay = replay0;
   if (tool === 'rrweb') {
-    const strip = (t) => t.replace(/^(\s*)stylesheet\("[^"\n]*"\)/gm, '$1stylesheet(…)');
-    live = { ...live0, dom: strip(live0.dom) };
-    replay = { ...replay0, dom: strip(replay0.dom) };
+    live = { ...live0, dom: rrwebCanonical(live0.dom) };
+    replay = { ...replay0, dom: rrwebCanonical(replay0.dom) };
   }
   fs.writeFileSync(`${base}.live.txt`, live.dom);
   fs.writeFileSync(`${base}.replay.txt`, replay.dom);
