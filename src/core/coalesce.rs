@@ -8,7 +8,7 @@
 //! that changed on nodes that were already recorded. The DOM is reached through [`DomTree`], so
 //! this runs on the host against a fake tree in tests and against web-sys in the page.
 
-use std::collections::{HashMap, HashSet};
+use crate::core::ids::IdSet;
 
 use crate::core::event::{Addition, AttributeChange, MutationBatch, NodeId, Removal, SerializedNode, TextChange};
 
@@ -77,10 +77,10 @@ pub enum RawRecord<N> {
 pub fn coalesce<T: DomTree>(tree: &mut T, records: impl IntoIterator<Item = RawRecord<T::Node>>) -> MutationBatch {
     let mut batch = MutationBatch::default();
     // Nodes that got their id in this batch: the replay has never seen them.
-    let mut fresh: HashSet<NodeId> = HashSet::new();
+    let mut fresh: IdSet<NodeId> = IdSet::default();
     // Added nodes by id, in the order first added, with their handles.
     let mut added: Vec<(NodeId, T::Node)> = Vec::new();
-    let mut added_ids: HashSet<NodeId> = HashSet::new();
+    let mut added_ids: IdSet<NodeId> = IdSet::default();
     let mut attr_targets: Vec<(T::Node, String)> = Vec::new();
     let mut text_targets: Vec<T::Node> = Vec::new();
 
@@ -111,10 +111,10 @@ pub fn coalesce<T: DomTree>(tree: &mut T, records: impl IntoIterator<Item = RawR
     }
 
     // Keep the added nodes still in the document whose parent the replay will have.
-    let pending: HashSet<NodeId> =
+    let pending: IdSet<NodeId> =
         added.iter().filter(|(_, n)| tree.is_connected(n)).map(|(id, _)| *id).collect();
-    let mut emitted: HashSet<NodeId> = HashSet::new();
-    let mut serialized: HashSet<NodeId> = HashSet::new();
+    let mut emitted: IdSet<NodeId> = IdSet::default();
+    let mut serialized: IdSet<NodeId> = IdSet::default();
     for (id, node) in &added {
         if !pending.contains(id) || emitted.contains(id) {
             continue;
@@ -135,13 +135,13 @@ pub fn coalesce<T: DomTree>(tree: &mut T, records: impl IntoIterator<Item = RawR
         batch.adds.push(Addition { parent: parent_id, before, nodes });
     }
 
-    let mut seen_attrs: HashMap<(NodeId, String), ()> = HashMap::new();
+    let mut seen_attrs: IdSet<(NodeId, String)> = IdSet::default();
     for (node, name) in attr_targets {
         let Some(id) = tree.id(&node) else { continue };
         if serialized.contains(&id) || fresh.contains(&id) || !tree.is_connected(&node) {
             continue;
         }
-        if seen_attrs.insert((id, name.clone()), ()).is_some() {
+        if !seen_attrs.insert((id, name.clone())) {
             continue;
         }
         let value = match tree.attribute(&node, &name) {
@@ -152,7 +152,7 @@ pub fn coalesce<T: DomTree>(tree: &mut T, records: impl IntoIterator<Item = RawR
         batch.attrs.push(AttributeChange { id, name, value });
     }
 
-    let mut seen_texts: HashSet<NodeId> = HashSet::new();
+    let mut seen_texts: IdSet<NodeId> = IdSet::default();
     for node in text_targets {
         let Some(id) = tree.id(&node) else { continue };
         if serialized.contains(&id) || fresh.contains(&id) || !tree.is_connected(&node) || !seen_texts.insert(id) {
@@ -163,7 +163,7 @@ pub fn coalesce<T: DomTree>(tree: &mut T, records: impl IntoIterator<Item = RawR
     batch
 }
 
-fn has_pending_ancestor<T: DomTree>(tree: &T, start: &T::Node, pending: &HashSet<NodeId>) -> bool {
+fn has_pending_ancestor<T: DomTree>(tree: &T, start: &T::Node, pending: &IdSet<NodeId>) -> bool {
     let mut cursor = Some(start.clone());
     while let Some(node) = cursor {
         if tree.id(&node).is_some_and(|id| pending.contains(&id)) {
@@ -179,8 +179,8 @@ fn has_pending_ancestor<T: DomTree>(tree: &T, start: &T::Node, pending: &HashSet
 fn next_present_sibling<T: DomTree>(
     tree: &T,
     node: &T::Node,
-    pending: &HashSet<NodeId>,
-    emitted: &HashSet<NodeId>,
+    pending: &IdSet<NodeId>,
+    emitted: &IdSet<NodeId>,
 ) -> Option<NodeId> {
     let mut cursor = tree.next_sibling(node);
     while let Some(sibling) = cursor {

@@ -4,6 +4,7 @@ pub mod chunk;
 pub mod coalesce;
 pub mod event;
 pub mod format;
+pub mod ids;
 pub mod mask;
 pub mod player;
 pub mod protocol;

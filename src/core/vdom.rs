@@ -6,7 +6,7 @@
 //! real DOM and then renders it once. Every element is passed through [`crate::core::sanitize`]
 //! on its way out, so no operation can carry recorded code into the replay frame.
 
-use std::collections::HashMap;
+use crate::core::ids::IdMap;
 
 use crate::core::event::{Event, EventData, FormState, MutationBatch, NodeId, NodeKind, SerializedNode, Snapshot};
 use crate::core::sanitize::{sanitize_attribute, sanitize_element};
@@ -147,10 +147,10 @@ struct VNode {
 /// The replayed document at the player's current time.
 #[derive(Clone, Debug, Default)]
 pub struct VirtualDom {
-    nodes: HashMap<NodeId, VNode>,
+    nodes: IdMap<NodeId, VNode>,
     document: Option<NodeId>,
     page: Option<u32>,
-    scrolls: HashMap<NodeId, (f64, f64)>,
+    scrolls: IdMap<NodeId, (f64, f64)>,
     focus: Option<NodeId>,
     viewport: (u32, u32),
     pointer: Option<(f64, f64)>,

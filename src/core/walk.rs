@@ -19,10 +19,10 @@
 //! - a slice's subtree goes in before the first following sibling the replay already has, which
 //!   is only looked for under parents that mutations inserted into during the walk.
 
-use std::collections::HashSet;
 
 use crate::core::coalesce::DomTree;
 use crate::core::event::{Addition, MutationBatch, NodeId, SerializedNode};
+use crate::core::ids::IdSet;
 
 /// What the walk needs of the live DOM beyond what the coalescer needs.
 pub trait WalkTree: DomTree {
@@ -62,14 +62,22 @@ pub struct SnapshotWalk<N> {
     stack: Vec<Pending<N>>,
     /// Parents that mutation batches inserted into during the walk: only under these can a
     /// recorded node follow a node the walk has not reached.
-    touched: HashSet<NodeId>,
+    touched: IdSet<NodeId>,
+    /// Whether the page changed since the walk began. Until it does, no node but those the walk
+    /// serialised has an id and every waiting node is where it was found: the checks are skipped.
+    changed: bool,
     started: bool,
+    /// The last subtree root placed under a parent mutations inserted into, with the recorded
+    /// sibling it went before: its next sibling goes before the same one, so a parent with
+    /// thousands of waiting children is not scanned once per child. Dropped when a mutation batch
+    /// inserts or removes under that parent.
+    anchor: Option<(NodeId, N, Option<NodeId>)>,
 }
 
 impl<N: Clone> SnapshotWalk<N> {
     /// A walk of the subtree at `root` (the document).
     pub fn new(root: N) -> SnapshotWalk<N> {
-        SnapshotWalk { stack: vec![Pending { node: root, parent: None }], touched: HashSet::new(), started: false }
+        SnapshotWalk { stack: vec![Pending { node: root, parent: None }], touched: IdSet::default(), changed: false, started: false, anchor: None }
     }
 
     /// Whether every node has been visited.
@@ -77,9 +85,16 @@ impl<N: Clone> SnapshotWalk<N> {
         self.stack.is_empty()
     }
 
-    /// Notes a mutation batch recorded while the walk is under way.
+    /// Notes a mutation batch recorded while the walk is under way (call it for every batch of
+    /// records, even one that recorded nothing: the page changed).
     pub fn note_batch(&mut self, batch: &MutationBatch) {
+        self.changed = true;
         self.touched.extend(batch.adds.iter().map(|a| a.parent));
+        if let Some((parent, _, _)) = &self.anchor {
+            if batch.adds.iter().any(|a| a.parent == *parent) || batch.removes.iter().any(|r| r.parent == *parent) {
+                self.anchor = None;
+            }
+        }
     }
 
     /// Serialises nodes until the walk is done or `out_of_time` answers true (asked every few
@@ -89,7 +104,7 @@ impl<N: Clone> SnapshotWalk<N> {
         let first = !self.started;
         self.started = true;
         // Ids serialised in this slice: a node whose parent is among them joins its subtree.
-        let mut here: HashSet<NodeId> = HashSet::new();
+        let mut here: IdSet<NodeId> = IdSet::default();
         let mut group: Group = None;
         let mut root_group: Option<Vec<SerializedNode>> = None;
 
@@ -98,12 +113,13 @@ impl<N: Clone> SnapshotWalk<N> {
                 self.stack.push(Pending { node, parent });
                 break;
             }
-            if tree.id(&node).is_some() {
+            if self.changed && tree.id(&node).is_some() {
                 continue; // a mutation batch recorded it meanwhile
             }
             let parent_id = match &parent {
                 Some((p, pid)) => {
-                    let still_there = tree.parent(&node).is_some_and(|now| tree.same(&now, p)) && tree.is_connected(&node);
+                    let still_there =
+                        !self.changed || (tree.parent(&node).is_some_and(|now| tree.same(&now, p)) && tree.is_connected(&node));
                     if !still_there {
                         continue;
                     }
@@ -120,7 +136,17 @@ impl<N: Clone> SnapshotWalk<N> {
                 // A new subtree: close the previous one.
                 close(group.take(), &mut slice.adds, &mut root_group);
                 let before = match parent_id {
-                    Some(p) if self.touched.contains(&p) => next_recorded_sibling(tree, &node),
+                    Some(p) if self.touched.contains(&p) => {
+                        let follows_anchor = self.anchor.as_ref().is_some_and(|(ap, last, _)| {
+                            *ap == p && tree.next_sibling(last).is_some_and(|next| tree.same(&next, &node))
+                        });
+                        let before = match (&self.anchor, follows_anchor) {
+                            (Some((_, _, before)), true) => *before,
+                            _ => next_recorded_sibling(tree, &node),
+                        };
+                        self.anchor = Some((p, node.clone(), before));
+                        before
+                    }
                     _ => None,
                 };
                 group = Some((parent_id, before, Vec::new()));
@@ -130,7 +156,7 @@ impl<N: Clone> SnapshotWalk<N> {
             }
             let children = tree.children(&node);
             for child in children.into_iter().rev() {
-                if tree.id(&child).is_some() {
+                if self.changed && tree.id(&child).is_some() {
                     tree.forget(&child);
                 }
                 self.stack.push(Pending { node: child, parent: Some((node.clone(), id)) });
@@ -365,6 +391,51 @@ mod tests {
         for seed in 100..110 {
             walk_with_changes(seed, 150, 32, 25);
         }
+    }
+
+    #[test]
+    fn a_wide_parent_that_gains_children_during_the_walk_keeps_its_order() {
+        let mut dom = FakeDom { nodes: FakeDom::new().nodes, next_id: 1 };
+        dom.nodes[0].id = None;
+        let list = dom.element("ul");
+        dom.insert(0, list, None);
+        let items: Vec<usize> = (0..500).map(|i| {
+            let li = dom.element("li");
+            dom.set_attr(li, "n", &i.to_string());
+            dom.insert(list, li, None);
+            li
+        }).collect();
+        let mut walk = SnapshotWalk::new(0usize);
+        let mut vdom = VirtualDom::default();
+        let mut round = 0;
+        while !walk.is_done() {
+            let mut budget = 64;
+            let slice = walk.step(&mut dom, || {
+                budget -= CHECK_EVERY.min(budget);
+                budget == 0
+            });
+            if let Some(nodes) = slice.snapshot {
+                vdom.apply(&snapshot_event(nodes));
+            }
+            vdom.apply(&mutation_event(MutationBatch { adds: slice.adds, ..Default::default() }));
+            round += 1;
+            // The page appends to the list, and every third round removes an item it recorded.
+            let li = dom.element("li");
+            dom.set_attr(li, "added", &round.to_string());
+            dom.insert(list, li, None);
+            let mut records = vec![RawRecord::ChildList { target: list, added: vec![li], removed: vec![] }];
+            if round % 3 == 0 {
+                if let Some(&gone) = items.iter().find(|&&i| dom.nodes[i].parent.is_some() && dom.nodes[i].id.is_some()) {
+                    dom.detach(gone);
+                    records.push(RawRecord::ChildList { target: list, added: vec![], removed: vec![gone] });
+                }
+            }
+            let batch = coalesce(&mut dom, records);
+            walk.note_batch(&batch);
+            vdom.apply(&mutation_event(batch));
+        }
+        assert!(round > 5);
+        assert_eq!(vdom.outline(), expected_outline(&dom));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::shell::error::{from_js, to_js, Context, ShellError};
 use crate::shell::store::{new_session_id, SessionStore, TabRecording};
 
 /// How long `stop` waits for the page to hand over its last batch.
-const STOP_ACK_MS: i32 = 3000;
+const STOP_ACK_MS: i32 = 30_000;
 /// How long after a stop or a tab close a late batch of that session is still stored.
 const CLOSING_GRACE_MS: f64 = 3000.0;
 /// Most bytes of unsaved batches kept for a retry while storing fails.
@@ -252,6 +252,8 @@ fn mark_closing(session: &str) {
 async fn session_open(store: &SessionStore, session: &str) -> Result<bool, ShellError> {
     let now = js_sys::Date::now();
     if STATE.with_borrow(|s| s.closing.get(session).is_some_and(|t| now - *t < CLOSING_GRACE_MS)) {
+        // Still handing over (a snapshot finishing in slices): the grace runs from its last batch.
+        mark_closing(session);
         return Ok(true);
     }
     Ok(store.tabs().await?.iter().any(|t| t.session_id == session))

@@ -122,9 +122,12 @@ fn build_capture() -> Result<(), String> {
     write(&work.join("tabreel.js"), &entry_glue)?;
     fs::copy(root().join("src/shell/capture/entry.js"), work.join("entry.js")).map_err(|e| format!("copying entry.js: {e}"))?;
     let out = root().join("extension/gen/capture.js");
+    // TABREEL_UNMINIFIED=1 keeps function names, for reading CPU profiles of the capture.
+    let minify = std::env::var_os("TABREEL_UNMINIFIED").is_none();
     run(tool("esbuild")
         .arg(work.join("entry.js"))
-        .args(["--bundle", "--format=iife", "--minify", "--legal-comments=none", "--log-level=warning", "--target=chrome120"])
+        .args(["--bundle", "--format=iife", "--legal-comments=none", "--log-level=warning", "--target=chrome120"])
+        .args(minify.then_some("--minify"))
         .arg(format!("--outfile={}", out.display())))?;
     Ok(())
 }

@@ -1,12 +1,12 @@
-//! The recorder's view of the live page: node ids, serialisation, and the [`DomTree`] the core's
-//! coalescer reads.
+//! The recorder's view of the live page: node ids, serialisation, and the [`DomTree`] and
+//! [`WalkTree`] the core's coalescer and sliced snapshot read.
 //!
 //! Ids live in a `WeakMap` from node to id held in the content script's isolated world, so the
 //! page cannot see or change them and removed nodes can be collected. Serialisation walks
 //! iteratively (no recursion, whatever the depth) and applies the masking policy to every form
 //! value and attribute before anything leaves the page.
 
-use std::collections::HashMap;
+use crate::core::ids::IdMap;
 
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, Node};
@@ -14,6 +14,7 @@ use web_sys::{Document, Element, Node};
 use crate::core::coalesce::{AttributeRead, DomTree};
 use crate::core::event::{ElementNode, FormState, NodeId, NodeKind, ScrollPosition, SerializedNode};
 use crate::core::mask::{can_change_sensitivity, FieldFacts};
+use crate::core::walk::WalkTree;
 
 const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
 
@@ -25,8 +26,10 @@ pub struct PageDom {
     sensitive: js_sys::WeakSet,
     /// Scroll positions found during the last serialisation (snapshot only).
     scrolls: Option<Vec<ScrollPosition>>,
+    /// `<script>` elements seen, whose text is never recorded.
+    withholding: js_sys::WeakSet,
     /// The last recorded state of every form control, to record only changes.
-    last_form: HashMap<NodeId, FormState>,
+    last_form: IdMap<NodeId, FormState>,
 }
 
 impl PageDom {
@@ -37,8 +40,9 @@ impl PageDom {
             ids: js_sys::WeakMap::new(),
             next_id: 1,
             sensitive: js_sys::WeakSet::new(),
+            withholding: js_sys::WeakSet::new(),
             scrolls: None,
-            last_form: HashMap::new(),
+            last_form: IdMap::default(),
         }
     }
 
@@ -47,19 +51,15 @@ impl PageDom {
         &self.document
     }
 
-    /// The whole document, with the scroll positions of every scrolled element.
-    pub fn snapshot(&mut self) -> (Vec<SerializedNode>, Vec<ScrollPosition>) {
-        self.scrolls = Some(Vec::new());
-        let doc: Node = self.document.clone().into();
-        let nodes = self.serialize(&doc);
-        let mut scrolls = self.scrolls.take().unwrap_or_default();
-        if let Some(window) = self.document.default_view() {
-            let (x, y) = (window.scroll_x().unwrap_or(0.0), window.scroll_y().unwrap_or(0.0));
-            if x != 0.0 || y != 0.0 {
-                scrolls.insert(0, ScrollPosition { target: nodes[0].id, x, y });
-            }
-        }
-        (nodes, scrolls)
+    /// Starts or stops collecting the scroll positions of elements as they are serialised (while
+    /// a snapshot is taken; later insertions are new elements, not scrolled yet).
+    pub fn collect_scrolls(&mut self, on: bool) {
+        self.scrolls = on.then(Vec::new);
+    }
+
+    /// The scroll positions collected since the last call.
+    pub fn take_scrolls(&mut self) -> Vec<ScrollPosition> {
+        self.scrolls.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// The facts the masking policy needs about an element.
@@ -74,12 +74,16 @@ impl PageDom {
 
     /// Whether `el` is a sensitive field now (remembering it if so).
     fn is_sensitive(&self, el: &Element) -> bool {
-        let tag = el.local_name();
+        self.is_sensitive_tag(el, &el.local_name())
+    }
+
+    /// [`Self::is_sensitive`] for an element whose local name the caller has already read.
+    fn is_sensitive_tag(&self, el: &Element, tag: &str) -> bool {
         if tag != "input" && tag != "textarea" {
             return false;
         }
         let (t, a) = (el.get_attribute("type"), el.get_attribute("autocomplete"));
-        let sensitive = self.field_facts(el, &tag, &t, &a).is_sensitive();
+        let sensitive = self.field_facts(el, tag, &t, &a).is_sensitive();
         if sensitive {
             self.sensitive.add(el.as_ref());
         }
@@ -89,10 +93,18 @@ impl PageDom {
     /// The state to record for a form control, masked by policy; `None` for other elements.
     /// Checks tag names rather than `instanceof`, so it works for nodes of any realm (frames).
     pub fn form_state(&self, el: &Element) -> Option<FormState> {
+        self.form_state_tag(el, &el.local_name())
+    }
+
+    /// [`Self::form_state`] for an element whose local name the caller has already read.
+    fn form_state_tag(&self, el: &Element, tag: &str) -> Option<FormState> {
+        if !matches!(tag, "input" | "textarea" | "select") {
+            return None;
+        }
         let masked_or = |value: String| {
-            if self.is_sensitive(el) { FormState::Masked { filled: !value.is_empty() } } else { FormState::Value { value } }
+            if self.is_sensitive_tag(el, tag) { FormState::Masked { filled: !value.is_empty() } } else { FormState::Value { value } }
         };
-        match el.local_name().as_str() {
+        match tag {
             "input" if el.namespace_uri().as_deref() == Some(HTML_NS) => {
                 let input: &web_sys::HtmlInputElement = el.unchecked_ref();
                 let t = input.type_().to_ascii_lowercase();
@@ -126,8 +138,8 @@ impl PageDom {
     /// Whether a text field or checkbox shows what its attributes say (its value was never set
     /// directly). Such a field keeps following its attributes in the page, so the replay must not
     /// set its value, which would stop it from following them there.
-    fn follows_attributes(el: &Element) -> bool {
-        match el.local_name().as_str() {
+    fn follows_attributes(el: &Element, tag: &str) -> bool {
+        match tag {
             "input" => {
                 let input: &web_sys::HtmlInputElement = el.unchecked_ref();
                 match input.type_().to_ascii_lowercase().as_str() {
@@ -146,36 +158,57 @@ impl PageDom {
     /// Whether a text node's data must not be recorded: script source, and the text of a
     /// sensitive `<textarea>` (its default value, which frameworks keep equal to what was typed).
     fn withholds_text(&self, node: &Node) -> bool {
-        node.parent_element().is_some_and(|p| match p.local_name().as_str() {
-            "script" => true,
-            "textarea" => self.is_sensitive(&p),
-            _ => false,
-        })
+        // Both sets are filled when the parent is serialised or checked, which is always before
+        // its text is read (parents come first).
+        node.parent_node().is_some_and(|p| self.withholding.has(p.as_ref()) || self.sensitive.has(p.as_ref()))
     }
 
     fn serialize_element(&mut self, el: &Element, id: NodeId) -> ElementNode {
+        let local = el.local_name();
         let ns = el.namespace_uri().filter(|ns| ns != HTML_NS);
-        let tag = if ns.is_none() { el.local_name() } else { el.tag_name() };
-        let sensitive = self.is_sensitive(el);
-        let map = el.attributes();
-        let mut attrs = Vec::with_capacity(map.length() as usize);
-        for i in 0..map.length() {
-            if let Some(attr) = map.item(i) {
-                let name = attr.name();
-                if sensitive && name.eq_ignore_ascii_case("value") {
-                    continue;
-                }
-                attrs.push((name, attr.value()));
+        let html = ns.is_none();
+        let tag = if html { local.clone() } else { el.tag_name() };
+        let sensitive = self.is_sensitive_tag(el, &local);
+        if let Some(scrolls) = self.scrolls.as_mut().filter(|_| can_scroll(&local)) {
+            let (x, y) = (el.scroll_left() as f64, el.scroll_top() as f64);
+            if x != 0.0 || y != 0.0 {
+                scrolls.push(ScrollPosition { target: id, x, y });
             }
         }
-        let css = if tag == "link" && ns.is_none() { linked_stylesheet_text(el) } else { None };
-        let state = if ns.is_none() { self.form_state(el) } else { None };
+        if html && local == "script" {
+            self.withholding.add(el.as_ref());
+        }
+        // Names then values: reading `attributes[i]` makes the browser create an Attr node per
+        // attribute, which showed as the costliest call of a snapshot in profiles.
+        let names = el.get_attribute_names();
+        let mut attrs = Vec::with_capacity(names.length() as usize);
+        for name in names.iter() {
+            let Some(name) = name.as_string() else { continue };
+            if sensitive && name.eq_ignore_ascii_case("value") {
+                continue;
+            }
+            if let Some(value) = el.get_attribute(&name) {
+                attrs.push((name, value));
+            }
+        }
+        let css = if html && local == "link" { linked_stylesheet_text(el) } else { None };
+        let state = if html { self.form_state_tag(el, &local) } else { None };
         if let Some(state) = &state {
             self.last_form.insert(id, state.clone());
         }
-        let form = state.filter(|_| sensitive || !Self::follows_attributes(el));
+        let form = state.filter(|_| sensitive || !Self::follows_attributes(el, &local));
         ElementNode { tag, ns, attrs, form, css }
     }
+}
+
+/// Whether an element can have been scrolled: not one whose box never scrolls (metadata, void
+/// elements, table rows and groups). Reading scroll offsets costs a layout check per element.
+fn can_scroll(tag: &str) -> bool {
+    !matches!(
+        tag,
+        "head" | "meta" | "link" | "script" | "style" | "title" | "base" | "br" | "hr" | "img" | "source" | "track" | "wbr"
+            | "col" | "colgroup" | "tr" | "tbody" | "thead" | "tfoot" | "table" | "option" | "optgroup" | "path" | "g" | "rect" | "circle" | "use"
+    )
 }
 
 /// The text of a `<link rel=stylesheet>`'s sheet, when the browser lets us read it.
@@ -240,40 +273,14 @@ impl DomTree for PageDom {
         let mut out = Vec::new();
         let mut stack: Vec<(Node, Option<NodeId>)> = vec![(root.clone(), None)];
         while let Some((node, parent)) = stack.pop() {
-            let node_type = node.node_type();
-            if !matches!(node_type, Node::ELEMENT_NODE | Node::TEXT_NODE | Node::CDATA_SECTION_NODE | Node::COMMENT_NODE | Node::DOCUMENT_NODE | Node::DOCUMENT_TYPE_NODE) {
-                continue; // processing instructions and the like are not rendered
-            }
-            let (id, _) = self.id_or_assign(&node);
-            let kind = match node_type {
-                Node::ELEMENT_NODE => {
-                    let el: &Element = node.unchecked_ref();
-                    if let Some(scrolls) = self.scrolls.as_mut() {
-                        let (x, y) = (el.scroll_left() as f64, el.scroll_top() as f64);
-                        if x != 0.0 || y != 0.0 {
-                            scrolls.push(ScrollPosition { target: id, x, y });
-                        }
-                    }
-                    NodeKind::Element(self.serialize_element(el, id))
-                }
-                Node::TEXT_NODE | Node::CDATA_SECTION_NODE => {
-                    NodeKind::Text { text: if self.withholds_text(&node) { String::new() } else { node.node_value().unwrap_or_default() } }
-                }
-                Node::COMMENT_NODE => NodeKind::Comment { text: node.node_value().unwrap_or_default() },
-                Node::DOCUMENT_NODE => NodeKind::Document,
-                Node::DOCUMENT_TYPE_NODE => {
-                    let dt: &web_sys::DocumentType = node.unchecked_ref();
-                    NodeKind::Doctype { name: dt.name(), public_id: dt.public_id(), system_id: dt.system_id() }
-                }
-                _ => unreachable!("filtered above"),
-            };
+            let Some(serialized) = self.serialize_node(&node, parent) else { continue };
             let children = node.child_nodes();
             for i in (0..children.length()).rev() {
                 if let Some(child) = children.item(i) {
-                    stack.push((child, Some(id)));
+                    stack.push((child, Some(serialized.id)));
                 }
             }
-            out.push(SerializedNode { id, parent, kind });
+            out.push(serialized);
         }
         out
     }
@@ -297,5 +304,49 @@ impl DomTree for PageDom {
             return String::new();
         }
         node.node_value().unwrap_or_default()
+    }
+}
+
+impl WalkTree for PageDom {
+    fn children(&self, node: &Node) -> Vec<Node> {
+        let mut children = Vec::new();
+        let mut child = node.first_child();
+        while let Some(c) = child {
+            child = c.next_sibling();
+            children.push(c);
+        }
+        children
+    }
+
+    fn serialize_node(&mut self, node: &Node, parent: Option<NodeId>) -> Option<SerializedNode> {
+        let node_type = node.node_type();
+        if !matches!(node_type, Node::ELEMENT_NODE | Node::TEXT_NODE | Node::CDATA_SECTION_NODE | Node::COMMENT_NODE | Node::DOCUMENT_NODE | Node::DOCUMENT_TYPE_NODE) {
+            return None; // processing instructions and the like are not rendered
+        }
+        let (id, _) = self.id_or_assign(node);
+        let kind = match node_type {
+            Node::ELEMENT_NODE => {
+                let el: &Element = node.unchecked_ref();
+                NodeKind::Element(self.serialize_element(el, id))
+            }
+            Node::TEXT_NODE | Node::CDATA_SECTION_NODE => {
+                NodeKind::Text { text: if self.withholds_text(node) { String::new() } else { node.node_value().unwrap_or_default() } }
+            }
+            Node::COMMENT_NODE => NodeKind::Comment { text: node.node_value().unwrap_or_default() },
+            Node::DOCUMENT_NODE => NodeKind::Document,
+            _ => {
+                let dt: &web_sys::DocumentType = node.unchecked_ref();
+                NodeKind::Doctype { name: dt.name(), public_id: dt.public_id(), system_id: dt.system_id() }
+            }
+        };
+        Some(SerializedNode { id, parent, kind })
+    }
+
+    fn forget(&mut self, node: &Node) {
+        self.ids.delete(node.as_ref());
+    }
+
+    fn same(&self, a: &Node, b: &Node) -> bool {
+        a == b
     }
 }

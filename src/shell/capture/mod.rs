@@ -23,6 +23,9 @@ use recorder::Recorder;
 /// cannot see it); removed when the capture stops.
 const LIVE_CAPTURE: &str = "__tabreelCapture";
 
+/// How often a stop waits for a snapshot still being taken.
+const STOP_POLL_MS: i32 = 50;
+
 /// Where this page's recording goes.
 #[derive(Default)]
 struct Link {
@@ -156,6 +159,17 @@ fn start(session: String, page: u32) {
 }
 
 fn stop() {
+    // A snapshot still being taken is finished first, in slices as before: stopping must neither
+    // freeze the page nor leave the replay with half a page.
+    let pending = RECORDER.with_borrow(|r| r.as_ref().is_some_and(Recorder::snapshot_pending));
+    if pending {
+        if let Some(window) = web_sys::window() {
+            let again = Closure::once_into_js(stop);
+            if window.set_timeout_with_callback_and_timeout_and_arguments_0(again.unchecked_ref(), STOP_POLL_MS).is_ok() {
+                return;
+            }
+        }
+    }
     let recorder = RECORDER.with_borrow_mut(Option::take);
     if let Some(recorder) = &recorder {
         recorder.flush();

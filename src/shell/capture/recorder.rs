@@ -1,4 +1,5 @@
-//! Records one page: the snapshot, a MutationObserver, and passive capture-phase listeners for
+//! Records one page: the snapshot (taken in slices of at most [`SLICE_MS`] that yield to the
+//! page in between; see `core::walk`), a MutationObserver, and passive capture-phase listeners for
 //! pointer, clicks, scrolling, form input, focus and viewport size. Events are batched and handed
 //! to a sink at most every [`FLUSH_MS`] (sooner when the batch is large, and at `pagehide`), so
 //! the page pays for one message per batch, not per event.
@@ -7,7 +8,7 @@
 //! one shared throttle) and the last position of every element is always sent.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use crate::core::ids::IdMap;
 use std::rc::{Rc, Weak};
 
 use gloo_events::{EventListener, EventListenerOptions};
@@ -16,7 +17,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, MutationObserver, MutationObserverInit, MutationRecord, Node};
 
 use crate::core::coalesce::{coalesce, DomTree, RawRecord};
-use crate::core::event::{Addition, Event, EventData, MutationBatch, NodeId, Removal, Snapshot};
+use crate::core::event::{Addition, Event, EventData, MutationBatch, NodeId, Removal, ScrollPosition, Snapshot};
+use crate::core::walk::SnapshotWalk;
 use crate::shell::capture::dom::{as_element, as_node, PageDom};
 
 /// Longest time an event waits in the page before it is sent.
@@ -27,6 +29,9 @@ pub const FLUSH_EVENTS: usize = 500;
 pub const POINTER_SAMPLE_MS: f64 = 50.0;
 /// Minimum interval between recorded positions of one scrolling element.
 pub const SCROLL_SAMPLE_MS: f64 = 100.0;
+/// Time a snapshot slice may spend serialising before it yields to the page (the slice's
+/// encoding and sending come on top, so a slice stays well under a 50 ms long task).
+pub const SLICE_MS: f64 = 8.0;
 
 /// Receives each batch of events (as a JSON array) with its count and last time.
 pub type Sink = Box<dyn FnMut(u32, f64, String)>;
@@ -40,11 +45,13 @@ struct State {
     flush_scheduled: bool,
     last_pointer_t: f64,
     pending_pointer: Option<(f64, f64)>,
-    last_scroll_t: HashMap<NodeId, f64>,
+    last_scroll_t: IdMap<NodeId, f64>,
     pending_scrolls: Vec<(NodeId, f64, f64)>,
     pending_viewport: Option<(u32, u32)>,
     /// The observer, to drain its queued records before recording out of band.
     observer: Option<MutationObserver>,
+    /// The snapshot while it is being taken, a slice per task.
+    walk: Option<SnapshotWalk<Node>>,
     myself: Weak<RefCell<State>>,
 }
 
@@ -74,15 +81,16 @@ impl Recorder {
                 flush_scheduled: false,
                 last_pointer_t: f64::NEG_INFINITY,
                 pending_pointer: None,
-                last_scroll_t: HashMap::new(),
+                last_scroll_t: IdMap::default(),
                 pending_scrolls: Vec::new(),
                 pending_viewport: None,
                 observer: None,
+                walk: None,
                 myself: me.clone(),
             })
         });
 
-        state.borrow_mut().take_snapshot(&window);
+        state.borrow_mut().begin_snapshot(&window);
 
         let observed = state.clone();
         let callback = Closure::<dyn FnMut(js_sys::Array, MutationObserver)>::new(move |records: js_sys::Array, _| {
@@ -127,12 +135,22 @@ impl Recorder {
         Ok(Recorder { state, observer, _observer_callback: callback, _listeners: listeners })
     }
 
-    /// Sends everything recorded so far, including mutations not yet delivered to the observer.
+    /// Whether the snapshot is still being taken.
+    pub fn snapshot_pending(&self) -> bool {
+        self.state.borrow().walk.is_some()
+    }
+
+    /// Sends everything recorded so far, including mutations not yet delivered to the observer
+    /// and the rest of a snapshot still being taken (recording is stopping: it is finished in
+    /// this task rather than lost).
     pub fn flush(&self) {
         let records = self.observer.take_records();
         let mut s = self.state.borrow_mut();
         if records.length() > 0 {
             s.on_mutations(records);
+        }
+        while s.walk.is_some() {
+            s.next_slice();
         }
         s.flush();
     }
@@ -193,16 +211,82 @@ impl State {
         (self.sink)(events.len() as u32, last_t, json);
     }
 
-    fn take_snapshot(&mut self, window: &web_sys::Window) {
+    /// Takes the first slice of the snapshot now (the `snapshot` event) and schedules the rest.
+    fn begin_snapshot(&mut self, window: &web_sys::Window) {
         let document = self.dom.document().clone();
-        let (nodes, scrolls) = self.dom.snapshot();
-        let focus = document
-            .active_element()
-            .filter(|el| el.local_name() != "body")
-            .and_then(|el| self.dom.id(el.as_ref()));
+        let doc_node: Node = document.clone().into();
+        let mut walk = SnapshotWalk::new(doc_node.clone());
+        self.dom.collect_scrolls(true);
+        let slice = walk.step(&mut self.dom, slice_clock());
+        let mut scrolls = self.dom.take_scrolls();
+        let (x, y) = (window.scroll_x().unwrap_or(0.0), window.scroll_y().unwrap_or(0.0));
+        if let (true, Some(doc_id)) = (x != 0.0 || y != 0.0, self.dom.id(&doc_node)) {
+            scrolls.insert(0, ScrollPosition { target: doc_id, x, y });
+        }
+        let done = walk.is_done();
+        let focus = if done { self.focused() } else { None };
         let (width, height) = viewport(window);
+        let nodes = slice.snapshot.unwrap_or_default();
         let snapshot = Snapshot { url: document.url().unwrap_or_default(), title: document.title(), width, height, nodes, scrolls, focus };
         self.buffer.push(Event { t: now(), page: self.page, data: EventData::Snapshot(snapshot) });
+        self.flush();
+        if done {
+            self.dom.collect_scrolls(false);
+        } else {
+            self.walk = Some(walk);
+            self.schedule_slice();
+        }
+    }
+
+    /// The focused element, if it is recorded (and not the body, which holds focus by default).
+    fn focused(&self) -> Option<NodeId> {
+        let active = self.dom.document().active_element()?;
+        if active.local_name() == "body" {
+            return None;
+        }
+        self.dom.id(active.as_ref())
+    }
+
+    fn schedule_slice(&mut self) {
+        let Some(window) = web_sys::window() else { return };
+        let me = self.myself.clone();
+        let callback = Closure::once_into_js(move || {
+            if let Some(state) = me.upgrade() {
+                if let Ok(mut s) = state.try_borrow_mut() {
+                    s.next_slice();
+                }
+            }
+        });
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 0);
+    }
+
+    /// One more slice of the snapshot, as a mutation batch of insertions.
+    fn next_slice(&mut self) {
+        // The page's changes since the last slice are recorded first, against what the replay
+        // has by then.
+        if let Some(records) = self.observer.as_ref().map(MutationObserver::take_records) {
+            if records.length() > 0 {
+                self.on_mutations(records);
+            }
+        }
+        let Some(mut walk) = self.walk.take() else { return };
+        let slice = walk.step(&mut self.dom, slice_clock());
+        if !slice.adds.is_empty() {
+            self.buffer.push(Event { t: now(), page: self.page, data: EventData::Mutation(MutationBatch { adds: slice.adds, ..Default::default() }) });
+        }
+        let t = now();
+        for ScrollPosition { target, x, y } in self.dom.take_scrolls() {
+            self.buffer.push(Event { t, page: self.page, data: EventData::Scroll { target, x, y } });
+        }
+        if walk.is_done() {
+            self.dom.collect_scrolls(false);
+            if let Some(target) = self.focused() {
+                self.buffer.push(Event { t, page: self.page, data: EventData::Focus { target: Some(target) } });
+            }
+        } else {
+            self.walk = Some(walk);
+            self.schedule_slice();
+        }
         self.flush();
     }
 
@@ -231,6 +315,9 @@ impl State {
         });
         let raw: Vec<_> = raw.collect();
         let batch = coalesce(&mut self.dom, raw);
+        if let Some(walk) = self.walk.as_mut() {
+            walk.note_batch(&batch);
+        }
         if !batch.is_empty() {
             self.push(EventData::Mutation(batch));
         }
@@ -360,6 +447,14 @@ impl State {
         let batch = MutationBatch { removes: vec![Removal { parent: parent_id, id }], adds: vec![Addition { parent: parent_id, before, nodes }], ..Default::default() };
         self.push(EventData::Mutation(batch));
     }
+}
+
+/// A clock for one snapshot slice: true once [`SLICE_MS`] have passed since it was made.
+fn slice_clock() -> impl FnMut() -> bool {
+    let performance = web_sys::window().and_then(|w| w.performance());
+    let clock = move || performance.as_ref().map(|p| p.now()).unwrap_or_else(now);
+    let deadline = clock() + SLICE_MS;
+    move || clock() >= deadline
 }
 
 fn viewport(window: &web_sys::Window) -> (u32, u32) {
