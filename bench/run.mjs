@@ -230,7 +230,7 @@ const METRICS = [
   ['maxMs', 'longest task (ms)', 'plain'],
   ['over50', 'tasks > 50 ms', 'plain'],
   ['jsHeapMB', 'JS heap after GC (MB)', 'added'],
-  ['backingMB', 'ArrayBuffers (MB)', 'added'],
+  ['backingMB', 'ArrayBuffers (MB)', null],
   ['extMs', 'extension processes CPU (ms)', null],
   ['totalMs', 'all browser processes CPU (ms)', 'added'],
   ['storedKB', 'bytes stored (KB; rrweb: gzip)', 'plain'],
