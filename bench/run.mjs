@@ -9,7 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-import { Harness, launchBrowser, startServer, sleep, REPO } from '../tests/e2e/harness.mjs';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+
+import { EXTENSION_DIR, Harness, launchBrowser, startServer, sleep, REPO } from '../tests/e2e/harness.mjs';
 import { LONGTASK_INIT, browserCpu, cdpFor, cpuDelta, heap, longTasks, mainThreadDelta, metrics } from './measure.mjs';
 import { runRrwebSeek, runTabreelSeek, seekSession, writeRrwebReplayPage } from './seek.mjs';
 import { prng, writePages } from './workloads.mjs';
@@ -17,6 +20,9 @@ import { prng, writePages } from './workloads.mjs';
 const OUT = path.join(REPO, 'bench', 'out');
 const PAGES = path.join(OUT, 'pages');
 const RRWEB_UMD = path.join(REPO, 'node_modules', 'rrweb', 'dist', 'rrweb.umd.cjs');
+// The extension as it was when the run started: a rebuild of extension/gen during a run (others
+// work in this tree) must not mix two builds in one table.
+const EXTENSION = path.join(OUT, 'extension');
 const ALL_CASES = ['bigdom-10000', 'bigdom-50000', 'bigdom-200000', 'storm', 'interactions', 'idle', 'seek'];
 const QUICK_CASES = ['bigdom-10000', 'storm', 'interactions', 'idle', 'seek'];
 
@@ -114,7 +120,7 @@ let uniq = 0;
 
 async function openBrowser(server, mode) {
   const withExt = mode === 'off' || mode.startsWith('tabreel');
-  const browser = await launchBrowser(withExt ? {} : { extensionDir: null });
+  const browser = await launchBrowser({ extensionDir: withExt ? EXTENSION : null });
   const h = withExt ? new Harness(server, browser) : null;
   try {
     if (h) await h.extPage(); // the extension page the harness talks through; opened in 'off' too
@@ -311,8 +317,9 @@ function report(results, problems, opts, info) {
   const cells = opts.repeat > 1 ? `median (min) of ${opts.repeat} runs` : '1 run each';
   const text = [
     `tabreel bench, ${info.date}: ${info.browser}, ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+    `Extension: ${info.extension}.`,
     `Only ratios within one run count: absolute numbers depend on this machine and what else it was doing.`,
-    `Cells: ${cells}. Main-thread times are ${info.timeDomain === 'threadTicks' ? 'thread CPU time' : 'wall time'} of the page's renderer main thread (CDP Performance).`,
+    `Cells: ${cells}.${info.timeDomain ? ` Main-thread times are ${info.timeDomain === 'threadTicks' ? 'thread CPU time' : 'wall time'} of the page's renderer main thread (CDP Performance).` : ''}`,
     `tabreel/rrweb: for times and heap (tabreel − none)/(rrweb − none), for bytes and task lengths tabreel/rrweb. start/rrweb: the same for tabreel-start.`,
     `tabreel-start: the bigdom page loaded first, then recording started (the snapshot of a loaded DOM). rrweb snapshots at load.`,
     '',
@@ -326,16 +333,34 @@ function report(results, problems, opts, info) {
 // Main
 // ---------------------------------------------------------------------------------------------
 
+/** Copies the extension (TABREEL_EXTENSION or extension/) to bench/out/extension; returns what was copied. */
+function snapshotExtension() {
+  fs.rmSync(EXTENSION, { recursive: true, force: true });
+  fs.cpSync(EXTENSION_DIR, EXTENSION, { recursive: true });
+  const capture = fs.readFileSync(path.join(EXTENSION, 'gen', 'capture.js'));
+  const built = fs.statSync(path.join(EXTENSION_DIR, 'gen', 'capture.js')).mtime.toISOString().slice(0, 16).replace('T', ' ');
+  const git = (...a) => {
+    try {
+      return execFileSync('git', a, { cwd: REPO }).toString().trim();
+    } catch {
+      return '?';
+    }
+  };
+  const dirty = git('status', '--porcelain', '--', 'src', 'extension', 'popup') ? ', src/ has uncommitted changes' : '';
+  return `capture.js ${crypto.createHash('sha256').update(capture).digest('hex').slice(0, 12)} built ${built}, HEAD ${git('rev-parse', '--short', 'HEAD')}${dirty}`;
+}
+
 async function main() {
   const opts = options(process.argv.slice(2));
   fs.mkdirSync(PAGES, { recursive: true });
+  const extension = snapshotExtension();
   const files = writePages(PAGES, opts.cases);
   const session = opts.cases.includes('seek') ? seekSession() : null;
   const rrwebPage = session ? writeRrwebReplayPage(PAGES, RRWEB_UMD, session) : null;
   const server = await startServer({ root: PAGES });
   const results = {};
   const problems = [];
-  const info = { date: new Date().toISOString().slice(0, 16).replace('T', ' '), browser: '', timeDomain: '' };
+  const info = { date: new Date().toISOString().slice(0, 16).replace('T', ' '), browser: '', timeDomain: '', extension };
   const started = Date.now();
   try {
     for (let rep = 0; rep < opts.repeat; rep++) {
