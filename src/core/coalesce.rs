@@ -8,7 +8,7 @@
 //! that changed on nodes that were already recorded. The DOM is reached through [`DomTree`], so
 //! this runs on the host against a fake tree in tests and against web-sys in the page.
 
-use crate::core::ids::IdSet;
+use crate::core::ids::{IdMap, IdSet};
 
 use crate::core::event::{Addition, AttributeChange, MutationBatch, NodeId, Removal, SerializedNode, TextChange};
 
@@ -34,6 +34,8 @@ pub trait DomTree {
     fn attribute(&mut self, node: &Self::Node, name: &str) -> AttributeRead;
     /// The current data of a text or comment node, as the recording may hold it.
     fn text(&self, node: &Self::Node) -> String;
+    /// Drops the node's id: it is not in the replay, and will be recorded afresh.
+    fn forget(&mut self, node: &Self::Node);
 }
 
 /// The recordable state of an attribute.
@@ -73,8 +75,25 @@ pub enum RawRecord<N> {
     },
 }
 
+/// An inserted subtree left for the snapshot walk to serialise in slices: the node, the
+/// recorded parent it is under, and that parent's id. The node has no id.
+pub type Deferred<N> = (N, N, NodeId);
+
 /// Coalesces the records of one callback into the batch the replay applies.
 pub fn coalesce<T: DomTree>(tree: &mut T, records: impl IntoIterator<Item = RawRecord<T::Node>>) -> MutationBatch {
+    coalesce_deferring(tree, records, false).0
+}
+
+/// Like [`coalesce`], but with `defer` the inserted subtrees are not serialised here: they are
+/// returned (last first) for [`crate::core::walk::SnapshotWalk::defer`], so that a task that
+/// inserts a huge subtree (a page being parsed, a big render) does not get a huge task of
+/// recording on top; their ids are dropped, so the batch's other changes ignore them.
+pub fn coalesce_deferring<T: DomTree>(
+    tree: &mut T,
+    records: impl IntoIterator<Item = RawRecord<T::Node>>,
+    defer: bool,
+) -> (MutationBatch, Vec<Deferred<T::Node>>) {
+    let mut deferred = Vec::new();
     let mut batch = MutationBatch::default();
     // Nodes that got their id in this batch: the replay has never seen them.
     let mut fresh: IdSet<NodeId> = IdSet::default();
@@ -115,16 +134,26 @@ pub fn coalesce<T: DomTree>(tree: &mut T, records: impl IntoIterator<Item = RawR
         added.iter().filter(|(_, n)| tree.is_connected(n)).map(|(id, _)| *id).collect();
     let mut emitted: IdSet<NodeId> = IdSet::default();
     let mut serialized: IdSet<NodeId> = IdSet::default();
-    for (id, node) in &added {
+    let mut covered: IdMap<NodeId, bool> = IdMap::default();
+    // Last added first: nodes usually arrive in document order (the parser appends them), so
+    // each one's next sibling is then already emitted and is its anchor at once, instead of a
+    // scan over every later sibling (quadratic on a page that appends thousands at a time).
+    // The additions are applied in this order, so every anchor exists when it is used.
+    for (id, node) in added.iter().rev() {
         if !pending.contains(id) || emitted.contains(id) {
             continue;
         }
         let Some(parent) = tree.parent(node) else { continue };
         // Covered by an ancestor that is inserted in this batch too.
-        if has_pending_ancestor(tree, &parent, &pending) {
+        if has_pending_ancestor(tree, &parent, &pending, &mut covered) {
             continue;
         }
         let Some(parent_id) = tree.id(&parent) else { continue };
+        if defer {
+            tree.forget(node);
+            deferred.push((node.clone(), parent, parent_id));
+            continue;
+        }
         let before = next_present_sibling(tree, node, &pending, &emitted);
         let nodes = tree.serialize(node);
         if nodes.is_empty() {
@@ -160,18 +189,34 @@ pub fn coalesce<T: DomTree>(tree: &mut T, records: impl IntoIterator<Item = RawR
         }
         batch.texts.push(TextChange { id, text: tree.text(&node) });
     }
-    batch
+    (batch, deferred)
 }
 
-fn has_pending_ancestor<T: DomTree>(tree: &T, start: &T::Node, pending: &IdSet<NodeId>) -> bool {
+/// Whether `start` or one of its ancestors is inserted in this batch. Answers are remembered per
+/// ancestor for the batch, so many nodes under one deep parent cost one walk up, not one each.
+fn has_pending_ancestor<T: DomTree>(tree: &T, start: &T::Node, pending: &IdSet<NodeId>, covered: &mut IdMap<NodeId, bool>) -> bool {
+    let mut chain: Vec<NodeId> = Vec::new();
     let mut cursor = Some(start.clone());
+    let mut answer = false;
     while let Some(node) = cursor {
-        if tree.id(&node).is_some_and(|id| pending.contains(&id)) {
-            return true;
+        let id = tree.id(&node);
+        if let Some(id) = id {
+            if let Some(&known) = covered.get(&id) {
+                answer = known;
+                break;
+            }
+            if pending.contains(&id) {
+                answer = true;
+                break;
+            }
+            chain.push(id);
         }
         cursor = tree.parent(&node);
     }
-    false
+    for id in chain {
+        covered.insert(id, answer);
+    }
+    answer
 }
 
 /// The first following sibling the replay will already hold when this node is inserted: one that
@@ -215,12 +260,14 @@ pub(crate) mod fake {
     pub struct FakeDom {
         pub nodes: Vec<FakeNode>,
         pub next_id: NodeId,
+        /// How many times `next_sibling` was asked (to check the coalescer stays linear).
+        pub sibling_steps: std::cell::Cell<usize>,
     }
 
     impl FakeDom {
         pub fn new() -> Self {
             let doc = FakeNode { tag: None, text: String::new(), attrs: vec![], parent: None, children: vec![], id: None };
-            let mut dom = FakeDom { nodes: vec![doc], next_id: 1 };
+            let mut dom = FakeDom { nodes: vec![doc], next_id: 1, sibling_steps: Default::default() };
             dom.id_or_assign(&0);
             dom
         }
@@ -275,6 +322,7 @@ pub(crate) mod fake {
             self.nodes[*node].parent
         }
         fn next_sibling(&self, node: &usize) -> Option<usize> {
+            self.sibling_steps.set(self.sibling_steps.get() + 1);
             let p = self.nodes[*node].parent?;
             let siblings = &self.nodes[p].children;
             let i = siblings.iter().position(|c| c == node)?;
@@ -328,6 +376,9 @@ pub(crate) mod fake {
         }
         fn text(&self, node: &usize) -> String {
             self.nodes[*node].text.clone()
+        }
+        fn forget(&mut self, node: &usize) {
+            self.nodes[*node].id = None;
         }
     }
 }
@@ -405,8 +456,9 @@ mod tests {
         let batch = coalesce(&mut dom, vec![add(body, vec![b]), add(body, vec![a])]);
         let ids: Vec<_> = batch.adds.iter().map(|x| (x.nodes[0].id, x.before)).collect();
         let (ia, ib) = (dom.id(&a).unwrap(), dom.id(&b).unwrap());
-        // b goes at the end; a goes before b, which the replay already has by then.
-        assert_eq!(ids, vec![(ib, None), (ia, Some(ib))]);
+        // Last added first: a has no present sibling after it yet (b is not in the replay), then
+        // b is appended after it.
+        assert_eq!(ids, vec![(ia, None), (ib, None)]);
         let _ = p2;
     }
 
@@ -418,9 +470,9 @@ mod tests {
         dom.insert(body, a, Some(p1));
         dom.insert(body, b, Some(p1));
         let batch = coalesce(&mut dom, vec![add(body, vec![a]), add(body, vec![b])]);
-        let p1_id = dom.id(&p1);
-        assert_eq!(batch.adds[0].before, p1_id);
-        assert_eq!(batch.adds[1].before, p1_id);
+        // Last added first: b goes before p1, then a before b.
+        let ids: Vec<_> = batch.adds.iter().map(|x| (x.nodes[0].id, x.before)).collect();
+        assert_eq!(ids, vec![(dom.id(&b).unwrap(), dom.id(&p1)), (dom.id(&a).unwrap(), dom.id(&b))]);
     }
 
     #[test]
@@ -434,6 +486,31 @@ mod tests {
         let batch = coalesce(&mut dom, vec![add(body, vec![pi]), add(body, vec![a])]);
         assert_eq!(batch.adds.len(), 1, "{batch:?}");
         assert_eq!(batch.adds[0].before, dom.id(&p1), "anchored on a node the replay has");
+    }
+
+    #[test]
+    fn thousands_of_appended_siblings_cost_linear_work() {
+        let (mut dom, body, _, _) = recorded_page();
+        let list = dom.element("ul");
+        dom.insert(body, list, None);
+        coalesce(&mut dom, vec![add(body, vec![list])]);
+        // The parser appends 5,000 items to a recorded list in one task, one record each.
+        let items: Vec<usize> = (0..5_000).map(|_| dom.element("li")).collect();
+        for &li in &items {
+            dom.insert(list, li, None);
+        }
+        dom.sibling_steps.set(0);
+        let batch = coalesce(&mut dom, items.iter().map(|&li| add(list, vec![li])));
+        assert_eq!(batch.adds.len(), 5_000);
+        assert!(dom.sibling_steps.get() <= 2 * 5_000, "{} sibling steps for 5,000 appended nodes", dom.sibling_steps.get());
+        // Applied in order, the additions rebuild document order.
+        let mut order: Vec<NodeId> = Vec::new();
+        for a in &batch.adds {
+            let at = a.before.and_then(|b| order.iter().position(|&x| x == b)).unwrap_or(order.len());
+            order.insert(at, a.nodes[0].id);
+        }
+        let expected: Vec<NodeId> = items.iter().map(|li| dom.id(li).unwrap()).collect();
+        assert_eq!(order, expected);
     }
 
     #[test]

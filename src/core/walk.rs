@@ -20,7 +20,7 @@
 //!   is only looked for under parents that mutations inserted into during the walk.
 
 
-use crate::core::coalesce::DomTree;
+use crate::core::coalesce::{Deferred, DomTree};
 use crate::core::event::{Addition, MutationBatch, NodeId, SerializedNode};
 use crate::core::ids::IdSet;
 
@@ -31,8 +31,6 @@ pub trait WalkTree: DomTree {
     /// The node alone (its children are the walk's business), assigning its id; `None` for nodes
     /// that are never recorded (processing instructions and the like).
     fn serialize_node(&mut self, node: &Self::Node, parent: Option<NodeId>) -> Option<SerializedNode>;
-    /// Drops the node's id: it is not in the replay, and will be recorded afresh.
-    fn forget(&mut self, node: &Self::Node);
     /// Whether two handles are the same node.
     fn same(&self, a: &Self::Node, b: &Self::Node) -> bool;
 }
@@ -78,6 +76,22 @@ impl<N: Clone> SnapshotWalk<N> {
     /// A walk of the subtree at `root` (the document).
     pub fn new(root: N) -> SnapshotWalk<N> {
         SnapshotWalk { stack: vec![Pending { node: root, parent: None }], touched: IdSet::default(), changed: false, started: false, anchor: None }
+    }
+
+    /// A walk with nothing to do yet, for subtrees inserted after the snapshot ([`Self::defer`]).
+    pub fn continuing() -> SnapshotWalk<N> {
+        SnapshotWalk { stack: Vec::new(), touched: IdSet::default(), changed: true, started: true, anchor: None }
+    }
+
+    /// Takes over inserted subtrees the coalescer left unserialised (given last first, as
+    /// [`crate::core::coalesce::coalesce_deferring`] returns them): they are serialised in
+    /// document order, before anything already waiting.
+    pub fn defer(&mut self, subtrees: Vec<Deferred<N>>) {
+        self.changed = true;
+        for (node, parent, parent_id) in subtrees {
+            self.touched.insert(parent_id);
+            self.stack.push(Pending { node, parent: Some((parent, parent_id)) });
+        }
     }
 
     /// Whether every node has been visited.
@@ -197,7 +211,7 @@ fn next_recorded_sibling<T: DomTree>(tree: &T, node: &T::Node) -> Option<NodeId>
 mod tests {
     use super::*;
     use crate::core::coalesce::fake::FakeDom;
-    use crate::core::coalesce::{coalesce, RawRecord};
+    use crate::core::coalesce::{coalesce, coalesce_deferring, RawRecord};
     use crate::core::event::{Event, EventData, Snapshot};
     use crate::core::vdom::VirtualDom;
 
@@ -210,9 +224,6 @@ mod tests {
             let serialized = self.serialize(node).pop();
             self.nodes[*node].children = children;
             serialized.map(|n| SerializedNode { parent, ..n })
-        }
-        fn forget(&mut self, node: &usize) {
-            self.nodes[*node].id = None;
         }
         fn same(&self, a: &usize, b: &usize) -> bool {
             a == b
@@ -239,7 +250,7 @@ mod tests {
 
     /// The outline a replay of a synchronous snapshot of `dom` shows now.
     fn expected_outline(dom: &FakeDom) -> String {
-        let mut fresh = FakeDom { nodes: dom.nodes.clone(), next_id: 1 };
+        let mut fresh = FakeDom { nodes: dom.nodes.clone(), next_id: 1, sibling_steps: Default::default() };
         for n in &mut fresh.nodes {
             n.id = None;
         }
@@ -250,7 +261,7 @@ mod tests {
 
     /// A document with `n` elements in nested lists with text.
     fn page(n: usize, rng: &mut Lcg) -> FakeDom {
-        let mut dom = FakeDom { nodes: FakeDom::new().nodes, next_id: 1 };
+        let mut dom = FakeDom { nodes: FakeDom::new().nodes, next_id: 1, sibling_steps: Default::default() };
         dom.nodes[0].id = None;
         let mut elements = vec![0];
         for i in 0..n {
@@ -359,8 +370,10 @@ mod tests {
             for _ in 0..changes {
                 round += 1;
                 let records = mutate(&mut dom, &mut rng, round);
-                let batch = coalesce(&mut dom, records);
+                // Some insertions are left to the walk, as big ones are in the page.
+                let (batch, deferred) = coalesce_deferring(&mut dom, records, rng.next(3) == 0);
                 walk.note_batch(&batch);
+                walk.defer(deferred);
                 vdom.apply(&mutation_event(batch));
             }
         }
@@ -395,7 +408,7 @@ mod tests {
 
     #[test]
     fn a_wide_parent_that_gains_children_during_the_walk_keeps_its_order() {
-        let mut dom = FakeDom { nodes: FakeDom::new().nodes, next_id: 1 };
+        let mut dom = FakeDom { nodes: FakeDom::new().nodes, next_id: 1, sibling_steps: Default::default() };
         dom.nodes[0].id = None;
         let list = dom.element("ul");
         dom.insert(0, list, None);
@@ -435,6 +448,54 @@ mod tests {
             vdom.apply(&mutation_event(batch));
         }
         assert!(round > 5);
+        assert_eq!(vdom.outline(), expected_outline(&dom));
+    }
+
+    #[test]
+    fn a_huge_insertion_after_the_snapshot_is_recorded_in_slices() {
+        let mut rng = Lcg(3);
+        let mut dom = page(50, &mut rng);
+        let mut vdom = VirtualDom::default();
+        vdom.apply(&snapshot_event(dom.serialize(&0)));
+        // A task inserts a 600-element subtree, then the page goes on changing between slices.
+        let big = page(600, &mut rng);
+        let host = dom.element("section");
+        let offset = dom.nodes.len();
+        for (i, n) in big.nodes.iter().enumerate().skip(1) {
+            let mut n = n.clone();
+            n.id = None;
+            n.parent = Some(n.parent.map_or(host, |p| if p == 0 { host } else { p + offset - 1 }));
+            n.children = n.children.iter().map(|c| c + offset - 1).collect();
+            dom.nodes.push(n);
+            let _ = i;
+        }
+        dom.nodes[host].children = big.nodes[0].children.iter().map(|c| c + offset - 1).collect();
+        let body = dom.nodes[0].children[0];
+        dom.insert(body, host, dom.nodes[body].children.first().copied());
+        let records = vec![RawRecord::ChildList { target: body, added: vec![host], removed: vec![] }];
+        let (batch, deferred) = coalesce_deferring(&mut dom, records, true);
+        assert!(batch.adds.is_empty() && deferred.len() == 1, "the subtree is left to the walk");
+        let mut walk = SnapshotWalk::continuing();
+        walk.note_batch(&batch);
+        walk.defer(deferred);
+        let mut slices = 0;
+        let mut round = 0;
+        while !walk.is_done() {
+            let mut budget = 64;
+            let slice = walk.step(&mut dom, || {
+                budget -= CHECK_EVERY.min(budget);
+                budget == 0
+            });
+            assert!(slice.snapshot.is_none());
+            slices += 1;
+            vdom.apply(&mutation_event(MutationBatch { adds: slice.adds, ..Default::default() }));
+            round += 1;
+            let records = mutate(&mut dom, &mut rng, round);
+            let batch = coalesce(&mut dom, records);
+            walk.note_batch(&batch);
+            vdom.apply(&mutation_event(batch));
+        }
+        assert!(slices > 5, "{slices} slices");
         assert_eq!(vdom.outline(), expected_outline(&dom));
     }
 

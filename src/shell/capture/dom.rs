@@ -305,6 +305,10 @@ impl DomTree for PageDom {
         }
         node.node_value().unwrap_or_default()
     }
+
+    fn forget(&mut self, node: &Node) {
+        self.ids.delete(node.as_ref());
+    }
 }
 
 impl WalkTree for PageDom {
@@ -340,10 +344,6 @@ impl WalkTree for PageDom {
             }
         };
         Some(SerializedNode { id, parent, kind })
-    }
-
-    fn forget(&mut self, node: &Node) {
-        self.ids.delete(node.as_ref());
     }
 
     fn same(&self, a: &Node, b: &Node) -> bool {

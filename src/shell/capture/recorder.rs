@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, MutationObserver, MutationObserverInit, MutationRecord, Node};
 
-use crate::core::coalesce::{coalesce, DomTree, RawRecord};
+use crate::core::coalesce::{coalesce_deferring, DomTree, RawRecord};
 use crate::core::event::{Addition, Event, EventData, MutationBatch, NodeId, Removal, ScrollPosition, Snapshot};
 use crate::core::walk::SnapshotWalk;
 use crate::shell::capture::dom::{as_element, as_node, PageDom};
@@ -32,6 +32,8 @@ pub const SCROLL_SAMPLE_MS: f64 = 100.0;
 /// Time a snapshot slice may spend serialising before it yields to the page (the slice's
 /// encoding and sending come on top, so a slice stays well under a 50 ms long task).
 pub const SLICE_MS: f64 = 8.0;
+/// A task that inserted more nodes than this has them recorded in slices too.
+pub const DEFER_INSERTED: u32 = 300;
 
 /// Receives each batch of events (as a JSON array) with its count and last time.
 pub type Sink = Box<dyn FnMut(u32, f64, String)>;
@@ -292,11 +294,16 @@ impl State {
 
     fn on_mutations(&mut self, records: js_sys::Array) {
         let mut controls: Vec<web_sys::Element> = Vec::new();
+        let mut records_added: Vec<u32> = Vec::new();
         let raw = records.iter().filter_map(|r| {
             let r: MutationRecord = r.unchecked_into();
             let target = r.target()?;
             let record = match r.type_().as_str() {
-                "childList" => RawRecord::ChildList { target: target.clone(), added: nodes(&r.added_nodes()), removed: nodes(&r.removed_nodes()) },
+                "childList" => {
+                    let added = nodes(&r.added_nodes());
+                    records_added.push(added.len() as u32);
+                    RawRecord::ChildList { target: target.clone(), added, removed: nodes(&r.removed_nodes()) }
+                }
                 "attributes" => RawRecord::Attribute { name: attribute_name(&r, &target)?, target: target.clone() },
                 _ => RawRecord::Text { target: target.clone() },
             };
@@ -314,9 +321,21 @@ impl State {
             Some(record)
         });
         let raw: Vec<_> = raw.collect();
-        let batch = coalesce(&mut self.dom, raw);
+        // A task that inserted many nodes (the parser's chunk, a big render) leaves them to the
+        // walk, which records them in slices as it does the snapshot.
+        let inserted: u32 = records_added.iter().sum();
+        let (batch, deferred) = coalesce_deferring(&mut self.dom, raw, inserted > DEFER_INSERTED);
         if let Some(walk) = self.walk.as_mut() {
             walk.note_batch(&batch);
+        }
+        if !deferred.is_empty() {
+            let start = self.walk.is_none();
+            let walk = self.walk.get_or_insert_with(SnapshotWalk::continuing);
+            walk.note_batch(&batch);
+            walk.defer(deferred);
+            if start {
+                self.schedule_slice();
+            }
         }
         if !batch.is_empty() {
             self.push(EventData::Mutation(batch));
