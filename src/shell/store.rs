@@ -23,6 +23,8 @@ const TABS: &str = "tabs";
 const BY_SESSION: &str = "by_session";
 /// Events per chunk when importing a file.
 const IMPORT_CHUNK_EVENTS: usize = 1000;
+/// About how many stored bytes of small chunks are merged into one when a recording ends.
+const COMPACT_GROUP_BYTES: usize = 2 * 1024 * 1024;
 
 /// A tab being recorded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -102,6 +104,73 @@ impl SessionStore {
         Ok(())
     }
 
+    /// Merges a finished recording's many small chunks (one per batch of the page) into a few
+    /// large ones: deflate finds far more to share across a whole recording than inside 200 ms of
+    /// it. The merged chunks replace the old ones in one transaction, so a failure (or a worker
+    /// stopped halfway) leaves the session as it was; batches stored meanwhile are kept as they are.
+    pub async fn compact(&self, session: &str) -> Result<(), ShellError> {
+        let what = "compacting a session";
+        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(db_err(what))?;
+        let index = tx.store(CHUNKS).map_err(db_err(what))?.index(BY_SESSION).map_err(db_err(what))?;
+        let range = || KeyRange::only(&session.into()).map_err(|e| ShellError::new(what, e.to_string()));
+        let records = index.get_all(Some(range()?), None).await.map_err(db_err(what))?;
+        let keys = index.get_all_keys(Some(range()?), None).await.map_err(db_err(what))?;
+        tx.done().await.map_err(db_err(what))?;
+        if records.len() != keys.len() || records.len() < 2 {
+            return Ok(());
+        }
+        // Consecutive chunks in groups of about COMPACT_GROUP_BYTES stored bytes.
+        let mut groups: Vec<Vec<usize>> = vec![Vec::new()];
+        let mut group_bytes = 0usize;
+        let mut datas = Vec::with_capacity(records.len());
+        for (i, record) in records.iter().enumerate() {
+            let data = js_sys::Reflect::get(record, &"data".into()).ok().and_then(|d| d.dyn_into::<js_sys::Uint8Array>().ok());
+            let Some(data) = data else { return Ok(()) }; // not ours to fix here; reading reports it
+            let bytes = data.to_vec();
+            if group_bytes + bytes.len() > COMPACT_GROUP_BYTES && !groups.last().is_some_and(Vec::is_empty) {
+                groups.push(Vec::new());
+                group_bytes = 0;
+            }
+            group_bytes += bytes.len();
+            groups.last_mut().expect("one group at least").push(i);
+            datas.push(bytes);
+        }
+        let mut merged = Vec::new();
+        let mut replaced = Vec::new();
+        let mut new_bytes = 0usize;
+        for group in groups.iter().filter(|g| g.len() > 1) {
+            let mut events = Vec::new();
+            for &i in group {
+                events.extend(chunk::decode(&datas[i]).map_err(|e| ShellError::new(what, format!("chunk {i}: {e}")))?);
+            }
+            events.sort_by(|a, b| a.t.total_cmp(&b.t));
+            let data = chunk::encode(&events, chunk::Effort::Archive);
+            new_bytes += data.len();
+            merged.push(chunk_record(session, events.len() as u32, events.last().map(|e| e.t).unwrap_or(0.0), &data));
+            replaced.extend(group.iter().map(|&i| keys[i].clone()));
+        }
+        if merged.is_empty() {
+            return Ok(());
+        }
+        let replaced_bytes: usize = groups.iter().filter(|g| g.len() > 1).flatten().map(|&i| datas[i].len()).sum();
+        let tx = self.db.transaction(&[SESSIONS, CHUNKS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        let sessions = tx.store(SESSIONS).map_err(db_err(what))?;
+        let chunks = tx.store(CHUNKS).map_err(db_err(what))?;
+        for key in replaced {
+            chunks.delete(key).await.map_err(db_err(what))?;
+        }
+        for record in &merged {
+            chunks.add(record, None).await.map_err(db_err(what))?;
+        }
+        if let Some(value) = sessions.get(session.into()).await.map_err(db_err(what))? {
+            let mut meta: SessionMeta = from_js(&value, what)?;
+            meta.bytes = (meta.bytes + new_bytes as u64).saturating_sub(replaced_bytes as u64);
+            sessions.put(&to_js(&meta), None).await.map_err(db_err(what))?;
+        }
+        tx.done().await.map_err(db_err(what))?;
+        Ok(())
+    }
+
     /// Marks the end of a recording at `ended_at` (epoch ms).
     pub async fn finish(&self, session: &str, ended_at: f64) -> Result<(), ShellError> {
         let what = "finishing a session";
@@ -151,8 +220,7 @@ impl SessionStore {
         let mut records = Vec::new();
         let mut bytes = 0u64;
         for part in file.events.chunks(IMPORT_CHUNK_EVENTS) {
-            let json = serde_json::to_string(part).map_err(|e| ShellError::new(what, e.to_string()))?;
-            let data = chunk::compress(&json);
+            let data = chunk::encode(part, chunk::Effort::Archive);
             bytes += data.len() as u64;
             records.push(chunk_record(&meta.id, part.len() as u32, part.last().map(|e| e.t).unwrap_or(meta.started_at), &data));
         }

@@ -232,9 +232,17 @@ async fn stop(tab_id: i64) -> Result<Value, ShellError> {
     writes_settled().await;
     retry_unsaved(&store).await;
     store.finish(&rec.session_id, js_sys::Date::now()).await?;
+    compact(&store, &rec.session_id).await;
     mark_closing(&rec.session_id);
     badge(tab_id, false).await;
     Ok(json!({ "ok": true, "sessionId": rec.session_id }))
+}
+
+/// Merges a finished session's chunks; a failure only costs space, so it is logged, not raised.
+async fn compact(store: &SessionStore, session: &str) {
+    if let Err(e) = store.compact(session).await {
+        web_sys::console::warn_1(&JsValue::from_str(&format!("tabreel worker: {e}")));
+    }
 }
 
 fn mark_closing(session: &str) {
@@ -363,7 +371,11 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
             port.post_message(&to_js(&reply)).context("answering the recorder")?;
         }
         CaptureMessage::Events { session, count, last_t, events } => {
-            let batch = PendingBatch { session, count, last_t, data: chunk::compress(&events) };
+            let data = match chunk::encode_json(&events) {
+                Ok(data) => data,
+                Err(e) => return Err(ShellError::new("reading a batch of events from a page", e.to_string())),
+            };
+            let batch = PendingBatch { session, count, last_t, data };
             STATE.with_borrow_mut(|s| s.writes_in_flight += 1);
             let result = async {
                 let store = store().await?;
@@ -466,6 +478,7 @@ pub async fn handle_tab_removed(tab_id: f64) {
             store.delete_tab(tab_id).await?;
             writes_settled().await;
             store.finish(&rec.session_id, js_sys::Date::now()).await?;
+            compact(&store, &rec.session_id).await;
             mark_closing(&rec.session_id);
         }
         Ok::<(), ShellError>(())

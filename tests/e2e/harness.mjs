@@ -519,6 +519,9 @@ async function dumpTabreelIndexedDb() {
     req.onblocked = () => reject(new Error('open blocked'));
   });
   async function inflate(bytes) {
+    // A compact chunk (src/core/chunk.rs) is the byte 'c' then a zlib stream; older chunks are
+    // the zlib stream alone.
+    if (bytes[0] === 0x63) bytes = bytes.subarray(1);
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
     return new Response(stream).text();
   }
