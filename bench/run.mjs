@@ -7,22 +7,29 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 
-import { EXTENSION_DIR, Harness, launchBrowser, startServer, sleep, REPO } from '../tests/e2e/harness.mjs';
+import { Harness, launchBrowser, startServer, sleep } from '../tests/e2e/harness.mjs';
 import { LONGTASK_INIT, browserCpu, cdpFor, cpuDelta, heap, longTasks, mainThreadDelta, metrics } from './measure.mjs';
 import { runRrwebSeek, runTabreelSeek, seekSession, writeRrwebReplayPage } from './seek.mjs';
 import { prng, writePages } from './workloads.mjs';
 
-const OUT = path.join(REPO, 'bench', 'out');
-const PAGES = path.join(OUT, 'pages');
-const RRWEB_UMD = path.join(REPO, 'node_modules', 'rrweb', 'dist', 'rrweb.umd.cjs');
+// bench/out of this file's tree (not the harness's: other worktrees may share tests/ and
+// node_modules with this one). Each run works in its own directory there, removed at the end, so
+// runs in parallel cannot swap each other's pages or extension.
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(ROOT, 'bench', 'out');
+const RUN = path.join(OUT, `run-${process.pid}`);
+const PAGES = path.join(RUN, 'pages');
 // The extension as it was when the run started: a rebuild of extension/gen during a run (others
 // work in this tree) must not mix two builds in one table.
-const EXTENSION = path.join(OUT, 'extension');
+const EXTENSION = path.join(RUN, 'extension');
+const SOURCE_EXTENSION = path.resolve(process.env.TABREEL_EXTENSION || path.join(ROOT, 'extension'));
+const RRWEB_UMD = path.join(ROOT, 'node_modules', 'rrweb', 'dist', 'rrweb.umd.cjs');
 const ALL_CASES = ['bigdom-10000', 'bigdom-50000', 'bigdom-200000', 'storm', 'interactions', 'idle', 'seek'];
 const QUICK_CASES = ['bigdom-10000', 'storm', 'interactions', 'idle', 'seek'];
 
@@ -102,7 +109,7 @@ const WORKLOADS = {
     await sleep(2000);
     await mark(); // steady state from here
     await sleep(idleSeconds * 1000);
-    await mark();
+    await mark(); // to here (still recording: a stop merges tabreel's chunks)
     return {};
   },
 };
@@ -154,7 +161,7 @@ async function runCase(server, files, name, mode, opts) {
       await page.goto(url, { waitUntil: 'load', timeout: 300_000 });
       await sleep(1000);
     }
-    // Marks for the idle case's steady-state bytes: [page epoch ms, tabreel stored bytes].
+    // The idle case's steady state: two marks [page epoch ms, tabreel stored bytes so far].
     const marks = [];
     const mark = async () => marks.push([await page.evaluate(() => Date.now()), rec ? ((await h.list()).find((s) => s.id === rec.sessionId)?.bytes ?? 0) : 0]);
 
@@ -173,6 +180,8 @@ async function runCase(server, files, name, mode, opts) {
     if (rec) await h.stopRecording(rec.tabId);
     const m1 = await metrics(cdp);
     const c1 = browserCpu(browser.userDataDir);
+    const [[a, storedAtA] = [], [b, storedAtB] = []] = marks;
+    const perMin = 60_000 / (b - a);
     const r = { wallMs: Date.now() - w0, ...extra, ...mainThreadDelta(m0, m1), ...cpuDelta(c0, c1) };
     Object.assign(r, await longTasks(page, since));
     Object.assign(r, await heap(cdp));
@@ -183,8 +192,7 @@ async function runCase(server, files, name, mode, opts) {
       r.storedKB = gzip(text) / 1024;
       r.events = await page.evaluate(() => window.__rr.length);
       if (marks.length === 2) {
-        const steady = await page.evaluate(([a, b]) => JSON.stringify(window.__rr.filter((e) => e.timestamp > a && e.timestamp <= b)), [marks[0][0], marks[1][0]]);
-        const perMin = 60_000 / (marks[1][0] - marks[0][0]);
+        const steady = await page.evaluate(([a, b]) => JSON.stringify(window.__rr.filter((e) => e.timestamp > a && e.timestamp <= b)), [a, b]);
         Object.assign(r, { rawPerMinKB: (steady.length / 1024) * perMin, storedPerMinKB: (gzip(steady) / 1024) * perMin });
       }
     }
@@ -193,10 +201,8 @@ async function runCase(server, files, name, mode, opts) {
       const text = await h.exportSession(rec.sessionId);
       Object.assign(r, { storedKB: s.bytes / 1024, rawKB: text.length / 1024, events: s.eventCount });
       if (marks.length === 2) {
-        const [[a, b0], [b]] = marks;
-        const perMin = 60_000 / (b - a);
-        const steady = JSON.parse(text).events.filter((e) => e.t > a);
-        Object.assign(r, { rawPerMinKB: (JSON.stringify(steady).length / 1024) * perMin, storedPerMinKB: ((s.bytes - b0) / 1024) * perMin });
+        const steady = JSON.parse(text).events.filter((e) => e.t > a && e.t <= b);
+        Object.assign(r, { rawPerMinKB: (JSON.stringify(steady).length / 1024) * perMin, storedPerMinKB: ((storedAtB - storedAtA) / 1024) * perMin });
       }
     }
     if (!h) delete r.extMs; // no extension, no extension process
@@ -212,6 +218,7 @@ async function runSeek(server, mode, session, rrwebPage) {
   try {
     const res = mode === 'tabreel' ? await runTabreelSeek(h, session) : await runRrwebSeek(await browser.context.newPage(), server.url(rrwebPage), session);
     const r = { openMs: res.openMs };
+    if (res.prepareMs !== undefined) r.prepareMs = res.prepareMs;
     for (const s of res.seeks) {
       r[`seek ${s.label}`] = s.js;
       r[`seek ${s.label} +layout`] = s.layout;
@@ -249,6 +256,7 @@ const METRICS = [
   ['driveMs', 'driving the input took (ms)', 'added'],
   ['wallMs', 'measured window (ms)', null],
   ['openMs', 'open replay at 0 (ms)', 'plain'],
+  ['prepareMs', 'keyframes ready after open (ms)', 'plain'],
 ];
 
 const median = (xs) => {
@@ -269,7 +277,7 @@ function table(results, opts) {
     const byMode = results[c] || {};
     const keys = new Set(Object.values(byMode).flatMap((runs) => runs.flatMap((r) => Object.keys(r))));
     const stat = (mode, key) => summarise((byMode[mode] || []).map((r) => r[key]));
-    const metricList = c === 'seek' ? [...keys].filter((k) => k.startsWith('seek ')).map((k) => [k, `${k} (ms)`, 'plain']).concat(METRICS.filter(([k]) => k === 'openMs')) : METRICS;
+    const metricList = c === 'seek' ? [...keys].filter((k) => k.startsWith('seek ')).map((k) => [k, `${k} (ms)`, 'plain']).concat(METRICS.filter(([k]) => k === 'openMs' || k === 'prepareMs')) : METRICS;
     for (const [key, label, ratio] of metricList) {
       if (key === 'addedTaskMs') {
         const none = stat('none', 'taskMs');
@@ -333,15 +341,15 @@ function report(results, problems, opts, info) {
 // Main
 // ---------------------------------------------------------------------------------------------
 
-/** Copies the extension (TABREEL_EXTENSION or extension/) to bench/out/extension; returns what was copied. */
+/** Copies the extension (TABREEL_EXTENSION or extension/) into the run's directory; returns what was copied. */
 function snapshotExtension() {
   fs.rmSync(EXTENSION, { recursive: true, force: true });
-  fs.cpSync(EXTENSION_DIR, EXTENSION, { recursive: true });
+  fs.cpSync(SOURCE_EXTENSION, EXTENSION, { recursive: true, dereference: true });
   const capture = fs.readFileSync(path.join(EXTENSION, 'gen', 'capture.js'));
-  const built = fs.statSync(path.join(EXTENSION_DIR, 'gen', 'capture.js')).mtime.toISOString().slice(0, 16).replace('T', ' ');
+  const built = fs.statSync(path.join(SOURCE_EXTENSION, 'gen', 'capture.js')).mtime.toISOString().slice(0, 16).replace('T', ' ');
   const git = (...a) => {
     try {
-      return execFileSync('git', a, { cwd: REPO }).toString().trim();
+      return execFileSync('git', a, { cwd: ROOT }).toString().trim();
     } catch {
       return '?';
     }
@@ -384,6 +392,7 @@ async function main() {
     }
   } finally {
     await server.close();
+    fs.rmSync(RUN, { recursive: true, force: true });
   }
   info.browser = await browserVersion();
   const text = report(results, problems, opts, info);
