@@ -32,7 +32,19 @@ pub struct Player {
     state: PlayState,
     speed: f64,
     dom: VirtualDom,
+    /// Models kept along the way (event index, model after the events before it), so a seek
+    /// starts from the nearest one instead of the page's snapshot: see [`KEYFRAME_EVENTS`].
+    keyframes: Vec<(usize, VirtualDom)>,
+    /// Nodes held by all keyframes, bounded by [`KEYFRAME_NODES`].
+    keyframe_nodes: usize,
+    /// Where [`Player::prepare`] has got to: the next event and the model before it.
+    prepared: Option<(usize, VirtualDom)>,
 }
+
+/// A keyframe is kept every this many events replayed during a seek.
+pub const KEYFRAME_EVENTS: usize = 400;
+/// The most nodes all keyframes together may hold (memory bound for huge pages).
+pub const KEYFRAME_NODES: usize = 4_000_000;
 
 impl Player {
     /// A paused player at position 0 over `events` (sorted here by time, stably), for a session
@@ -49,6 +61,9 @@ impl Player {
             state: PlayState::Paused,
             speed: 1.0,
             dom: VirtualDom::default(),
+            keyframes: Vec::new(),
+            keyframe_nodes: 0,
+            prepared: None,
         }
     }
 
@@ -139,20 +154,37 @@ impl Player {
         // Events up to and including `target`; start from the last snapshot among them.
         let end = self.events.partition_point(|e| e.t <= target);
         let start = self.events[..end].iter().rposition(|e| matches!(e.data, EventData::Snapshot(_)));
+        // The nearest keyframe after the page's snapshot and not past the target.
+        let keyframe = start.and_then(|s| {
+            let k = self.keyframes.partition_point(|(at, _)| *at <= end);
+            k.checked_sub(1).map(|k| &self.keyframes[k]).filter(|(at, _)| *at > s)
+        });
         let start = match start {
-            // Forward seek within the same page: continue from where we are.
-            Some(s) if s < self.cursor && self.cursor <= end => self.cursor,
-            Some(s) => {
-                self.dom = VirtualDom::default();
-                s
-            }
+            // Forward seek within the same page: continue from where we are, unless a keyframe
+            // is nearer.
+            Some(s) if s < self.cursor && self.cursor <= end && keyframe.is_none_or(|(at, _)| *at <= self.cursor) => self.cursor,
+            Some(s) => match keyframe {
+                Some((at, dom)) => {
+                    self.dom = dom.clone();
+                    *at
+                }
+                None => {
+                    self.dom = VirtualDom::default();
+                    s
+                }
+            },
             None => {
                 self.dom = VirtualDom::default();
                 end
             }
         };
-        for event in &self.events[start..end] {
-            self.dom.apply(event);
+        for i in start..end {
+            self.dom.update(&self.events[i]);
+            if (i + 1) % KEYFRAME_EVENTS == 0 && i + 1 < end {
+                let dom = std::mem::take(&mut self.dom);
+                self.keep_keyframe(i + 1, &dom);
+                self.dom = dom;
+            }
         }
         self.cursor = end;
         self.position = at;
@@ -160,6 +192,48 @@ impl Player {
             self.state = PlayState::Paused;
         }
         self.dom.render()
+    }
+}
+
+impl Player {
+    /// Keeps `dom` as the keyframe before event `at`, if memory allows.
+    fn keep_keyframe(&mut self, at: usize, dom: &VirtualDom) {
+        let k = self.keyframes.partition_point(|(i, _)| *i < at);
+        if self.keyframes.get(k).is_some_and(|(i, _)| *i == at) {
+            return;
+        }
+        let size = dom.len();
+        if self.keyframe_nodes + size > KEYFRAME_NODES {
+            return;
+        }
+        self.keyframe_nodes += size;
+        self.keyframes.insert(k, (at, dom.clone()));
+    }
+
+    /// Replays up to `max_events` more events in the background to keep keyframes, so the first
+    /// long seek is as quick as later ones. The shell calls it while the replay is idle; true
+    /// once the whole session has been through.
+    pub fn prepare(&mut self, max_events: usize) -> bool {
+        let (mut i, mut dom) = self.prepared.take().unwrap_or_default();
+        let end = (i + max_events).min(self.events.len());
+        while i < end {
+            dom.update(&self.events[i]);
+            i += 1;
+            if i % KEYFRAME_EVENTS == 0 && i < self.events.len() {
+                self.keep_keyframe(i, &dom);
+            }
+        }
+        if i < self.events.len() {
+            self.prepared = Some((i, dom));
+            false
+        } else {
+            true
+        }
+    }
+
+    /// How many keyframes are kept (for tests and diagnostics).
+    pub fn keyframe_count(&self) -> usize {
+        self.keyframes.len()
     }
 }
 
@@ -242,6 +316,80 @@ mod tests {
         at(&mut p, 0.0);
         let again = at(&mut p, 250.0);
         assert_eq!(again, s250);
+    }
+
+    /// A long session: two pages, thousands of batches that add, change and remove nodes.
+    fn long_session() -> Vec<Event> {
+        let mut events = vec![snapshot(0, T0 + 1.0, &[])];
+        let mut next: NodeId = 100;
+        let mut live: Vec<NodeId> = Vec::new();
+        for i in 0..5_000u32 {
+            let t = T0 + 10.0 + i as f64 * 100.0;
+            if i == 3_000 {
+                events.push(snapshot(1, t, &[("class", "second")]));
+                live.clear();
+                continue;
+            }
+            let page = if i < 3_000 { 0 } else { 1 };
+            let mut batch = MutationBatch::default();
+            match i % 4 {
+                0 | 1 => {
+                    let before = live.get((i as usize * 7) % (live.len() + 1)).copied();
+                    batch.adds.push(Addition { parent: 3, before, nodes: vec![el(next, 3, "p", &[("n", &i.to_string())]), SerializedNode { id: next + 1, parent: Some(next), kind: NodeKind::Text { text: format!("t{i}") } }] });
+                    live.push(next);
+                    next += 2;
+                }
+                2 if !live.is_empty() => {
+                    let id = live[(i as usize * 13) % live.len()];
+                    batch.attrs.push(AttributeChange { id, name: "class".into(), value: Some(format!("c{i}")) });
+                }
+                _ if !live.is_empty() => {
+                    let id = live.remove((i as usize * 5) % live.len());
+                    batch.removes.push(Removal { parent: 3, id });
+                }
+                _ => {}
+            }
+            events.push(Event { t, page, data: EventData::Mutation(batch) });
+        }
+        events
+    }
+
+    #[test]
+    fn seeks_through_keyframes_show_what_a_fresh_replay_shows() {
+        let events = long_session();
+        let duration = 5_000.0 * 100.0 + 20.0;
+        let mut player = Player::new(events.clone(), T0, duration);
+        let mut rng: u64 = 9;
+        let mut positions = vec![duration, 0.0, duration / 2.0, duration, 299_000.0, 301_000.0, 150_000.0];
+        for _ in 0..25 {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1);
+            positions.push((rng >> 33) as f64 % duration);
+        }
+        for at in positions {
+            let ops = player.seek(at);
+            let mut fresh = Player::new(events.clone(), T0, duration);
+            let expected = fresh.seek(at);
+            assert_eq!(player.dom().outline(), fresh.dom().outline(), "model at {at}");
+            assert_eq!(ops, expected, "render at {at}");
+        }
+        assert!(player.keyframe_count() >= 5, "keyframes kept: {}", player.keyframe_count());
+    }
+
+    #[test]
+    fn prepared_keyframes_give_the_same_seeks() {
+        let events = long_session();
+        let duration = 5_000.0 * 100.0 + 20.0;
+        let mut player = Player::new(events.clone(), T0, duration);
+        let mut rounds = 0;
+        while !player.prepare(700) {
+            rounds += 1;
+        }
+        assert!(rounds >= 6 && player.keyframe_count() >= 10, "{rounds} rounds, {} keyframes", player.keyframe_count());
+        for at in [duration, 1.0, 299_950.0, 300_020.0, 123_456.0, duration] {
+            let ops = player.seek(at);
+            let mut fresh = Player::new(events.clone(), T0, duration);
+            assert_eq!(ops, fresh.seek(at), "render at {at}");
+        }
     }
 
     #[test]

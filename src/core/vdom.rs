@@ -156,6 +156,8 @@ pub struct VirtualDom {
     pointer: Option<(f64, f64)>,
     url: String,
     title: String,
+    /// While set, events update the model only: no operations are built (see [`Self::update`]).
+    quiet: bool,
 }
 
 impl VirtualDom {
@@ -196,11 +198,22 @@ impl VirtualDom {
         ops
     }
 
+    /// Applies one event to the model without building the operations that show it: seeking
+    /// replays many events and renders once at the end.
+    pub fn update(&mut self, event: &Event) {
+        let mut ignored = Vec::new();
+        self.quiet = true;
+        self.apply_into(event, &mut ignored);
+        self.quiet = false;
+    }
+
     /// Applies one event, appending the operations that show it to `ops`.
     pub fn apply_into(&mut self, event: &Event, ops: &mut Vec<DomOp>) {
         if let EventData::Snapshot(snapshot) = &event.data {
             self.load(snapshot, event.page);
-            self.render_into(ops);
+            if !self.quiet {
+                self.render_into(ops);
+            }
             return;
         }
         if self.page != Some(event.page) {
@@ -326,8 +339,10 @@ impl VirtualDom {
             }
             let before = a.before.filter(|b| self.nodes.get(b).is_some_and(|n| n.parent == Some(a.parent)));
             if let Some(id) = self.insert_subtree(&a.nodes, Some(a.parent), before) {
-                self.create_into(id, ops);
-                ops.push(DomOp::Insert { parent: a.parent, id, before });
+                if !self.quiet {
+                    self.create_into(id, ops);
+                    ops.push(DomOp::Insert { parent: a.parent, id, before });
+                }
             }
         }
         for c in &batch.attrs {
@@ -338,6 +353,9 @@ impl VirtualDom {
                     match e.attrs.iter_mut().find(|(n, _)| *n == c.name) {
                         Some(slot) => slot.1 = v.clone(),
                         None => e.attrs.push((c.name.clone(), v.clone())),
+                    }
+                    if self.quiet {
+                        continue;
                     }
                     if let Some((name, value)) = sanitize_attribute(&tag, &c.name, v) {
                         if !(tag == "link" && e.css.is_some()) {

@@ -249,6 +249,27 @@ impl App {
     }
 }
 
+/// Events replayed per background step while keyframes are prepared (a few ms each).
+const PREPARE_EVENTS: usize = 300;
+
+/// Prepares the player's keyframes a step per task, so the page stays responsive meanwhile and
+/// the first long seek is quick.
+fn prepare_in_background(app: Rc<RefCell<App>>) {
+    let Some(window) = web_sys::window() else { return };
+    let step = Closure::once_into_js(move || {
+        let done = match app.try_borrow_mut() {
+            Ok(mut a) => a.player.prepare(PREPARE_EVENTS),
+            Err(_) => false, // busy (a frame or a seek): try again next task
+        };
+        if !done {
+            prepare_in_background(app);
+        } else if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = root.set_attribute("data-prepared", "1");
+        }
+    });
+    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(step.unchecked_ref(), 0);
+}
+
 fn now() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
@@ -283,6 +304,7 @@ async fn setup() -> Result<(), ShellError> {
         None => 0.0,
     };
     app.borrow_mut().seek(at);
+    prepare_in_background(app.clone());
 
     let frame_loop: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>> = Rc::new(RefCell::new(None));
     let start_loop = {
