@@ -176,7 +176,7 @@ async fn session_store_round_trips_in_real_indexeddb() {
     drop(recorder);
     let events = events.borrow().clone();
     let json = serde_json::to_string(&events).unwrap();
-    let data = tabreel::core::chunk::compress(&json);
+    let data = tabreel::core::chunk::encode_json(&json).unwrap();
     store.append(&id, events.len() as u32, 1500.0, &data).await.unwrap();
     store.append(&id, events.len() as u32, 1700.0, &data).await.unwrap();
     let stored = store.session(&id).await.unwrap().unwrap();
@@ -185,6 +185,13 @@ async fn session_store_round_trips_in_real_indexeddb() {
     assert_eq!(stored.duration_ms, 700.0);
     let file = store.export(&id).await.unwrap();
     assert_eq!(file.events.len(), 2 * events.len());
+    // Merging the chunks keeps every event and the counters, and recounts the bytes.
+    store.compact(&id).await.unwrap();
+    let merged = store.export(&id).await.unwrap();
+    assert_eq!(merged.events, file.events);
+    let after = store.session(&id).await.unwrap().unwrap();
+    assert_eq!(after.event_count, stored.event_count);
+    assert!(after.bytes > 0 && after.bytes < stored.bytes, "{} bytes after merging, {} before", after.bytes, stored.bytes);
     // Import it back under a fresh id (the original id is taken) and compare.
     let text = file.to_json();
     let imported = store.import(SessionFile::parse(&text).unwrap(), format!("{id}-copy")).await.unwrap();
