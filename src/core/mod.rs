@@ -2,6 +2,7 @@
 
 pub mod chunk;
 pub mod coalesce;
+pub mod css;
 pub mod event;
 pub mod format;
 pub mod ids;
@@ -9,5 +10,6 @@ pub mod mask;
 pub mod player;
 pub mod protocol;
 pub mod sanitize;
+pub mod url;
 pub mod vdom;
 pub mod walk;

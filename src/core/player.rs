@@ -490,4 +490,62 @@ mod tests {
         let outline = p.dom().outline();
         assert!(outline.contains("\"hello\"") && !outline.contains("<p"), "{outline}");
     }
+
+    fn text(id: NodeId, parent: NodeId, text: &str) -> SerializedNode {
+        SerializedNode { id, parent: Some(parent), kind: NodeKind::Text { text: text.into() } }
+    }
+
+    fn add(t: f64, parent: NodeId, nodes: Vec<SerializedNode>) -> Event {
+        mutation(t, MutationBatch { adds: vec![Addition { parent, before: None, nodes }], ..Default::default() })
+    }
+
+    /// The text of every CreateText/SetText op for node `id`.
+    fn texts_of(ops: &[DomOp], id: NodeId) -> Vec<String> {
+        ops.iter()
+            .filter_map(|op| match op {
+                DomOp::CreateText { id: i, text } | DomOp::SetText { id: i, text } if *i == id => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn recorded_css_is_resolved_against_the_page_and_its_stylesheets() {
+        let mut link = el(6, 3, "link", &[("rel", "stylesheet"), ("href", "css/site.css")]);
+        if let NodeKind::Element(e) = &mut link.kind {
+            e.css = Some("a{background:url(img/a.png)}".into());
+        }
+        let events = vec![
+            snapshot(0, T0, &[]),
+            add(T0 + 10.0, 3, vec![el(5, 3, "style", &[]), text(7, 5, "b:hover{background:url(b.png)}")]),
+            add(T0 + 20.0, 3, vec![link]),
+            mutation(T0 + 30.0, MutationBatch { texts: vec![TextChange { id: 7, text: "c{mask:url(../c.svg)}".into() }], ..Default::default() }),
+        ];
+        let mut p = Player::new(events, T0, 100.0);
+        let ops = p.seek(25.0);
+        assert_eq!(texts_of(&ops, 7), vec!["b[data-tabreel-hover]{background:url(\"http://127.0.0.1/b.png\")}".to_string()]);
+        assert!(ops.contains(&DomOp::SetStyleText { id: 6, css: "a{background:url(\"http://127.0.0.1/css/img/a.png\")}".into() }), "{ops:?}");
+        // The model keeps what was recorded; only what goes to the frame is rewritten.
+        assert!(p.dom().outline().contains("\"b:hover{background:url(b.png)}\""));
+        p.play();
+        let ops = p.tick(100.0);
+        assert_eq!(texts_of(&ops, 7), vec!["c{mask:url(\"http://127.0.0.1/c.svg\")}".to_string()]);
+        // Text outside <style> is never touched.
+        assert_eq!(texts_of(&p.seek(0.0), 4), vec!["hello".to_string()]);
+    }
+
+    #[test]
+    fn a_base_element_moves_the_base_url() {
+        let events = vec![
+            snapshot(0, T0, &[]),
+            add(T0 + 10.0, 2, vec![el(5, 2, "base", &[("href", "/static/")])]),
+            add(T0 + 20.0, 3, vec![el(6, 3, "style", &[]), text(7, 6, "a{b:url(x.png)}")]),
+            mutation(T0 + 30.0, MutationBatch { removes: vec![Removal { parent: 2, id: 5 }], ..Default::default() }),
+        ];
+        let mut p = Player::new(events, T0, 100.0);
+        assert_eq!(texts_of(&p.seek(25.0), 7), vec!["a{b:url(\"http://127.0.0.1/static/x.png\")}".to_string()]);
+        assert_eq!(p.dom().base_url(), "http://127.0.0.1/static/");
+        assert_eq!(texts_of(&p.seek(35.0), 7), vec!["a{b:url(\"http://127.0.0.1/x.png\")}".to_string()]);
+        assert_eq!(p.dom().base_url(), "http://127.0.0.1/0");
+    }
 }

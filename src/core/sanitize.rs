@@ -4,7 +4,11 @@
 //! The replay frame is sandboxed without `allow-scripts` and its page has a strict CSP; this is
 //! the second wall: inline handlers and script URLs are dropped, scripts are made inert, frames
 //! lose their sources and `<meta http-equiv>` cannot refresh or navigate. Linked stylesheets
-//! whose text was captured become `<style>` elements, so no stylesheet is fetched.
+//! whose text was captured become `<style>` elements, so no stylesheet is fetched. Recorded CSS
+//! text goes through [`sanitize_css`], so that what it refers to keeps pointing at the recorded
+//! site (where the replay's CSP refuses it) rather than at the extension.
+
+use crate::core::url::resolve;
 
 /// The type given to recorded `<script>` elements: never executable, hidden by the UA sheet.
 pub const INERT_SCRIPT_TYPE: &str = "text/x-tabreel-inert";
@@ -25,8 +29,16 @@ pub struct SafeElement {
 /// Attributes whose value is a URL that a browser may navigate to or execute.
 const URL_ATTRS: &[&str] = &["href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "ping", "codebase", "cite"];
 
-/// Makes a recorded element safe to build in the replay frame.
-pub fn sanitize_element(tag: &str, attrs: &[(String, String)], css: Option<&str>) -> SafeElement {
+/// Recorded CSS text as the replay frame needs it (see [`crate::core::css`]): relative URLs
+/// resolved against `base`, the address the text was written for, and user-action pseudo-classes
+/// replaced by the attributes the renderer sets.
+pub fn sanitize_css(css: &str, base: &str) -> String {
+    crate::core::css::rewrite(css, Some(base))
+}
+
+/// Makes a recorded element safe to build in the replay frame; `base` is the recorded document's
+/// base URL (a captured stylesheet's text is resolved against the stylesheet's own URL).
+pub fn sanitize_element(tag: &str, attrs: &[(String, String)], css: Option<&str>, base: &str) -> SafeElement {
     let tag_lc = tag.to_ascii_lowercase();
     let is_stylesheet_link = tag_lc == "link"
         && css.is_some()
@@ -42,10 +54,12 @@ pub fn sanitize_element(tag: &str, attrs: &[(String, String)], css: Option<&str>
             .into_iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case("media") || n.eq_ignore_ascii_case("title") || n.eq_ignore_ascii_case("id"))
             .collect();
-        if let Some((_, href)) = attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case("href")) {
-            style_attrs.push((ORIGINAL_HREF_ATTR.into(), href.clone()));
+        let href = attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case("href")).map(|(_, h)| h.as_str());
+        if let Some(href) = href {
+            style_attrs.push((ORIGINAL_HREF_ATTR.into(), href.to_owned()));
         }
-        return SafeElement { tag: "style".into(), attrs: style_attrs, css: css.map(str::to_owned) };
+        let sheet_url = href.and_then(|h| resolve(base, h)).unwrap_or_else(|| base.to_owned());
+        return SafeElement { tag: "style".into(), attrs: style_attrs, css: css.map(|c| sanitize_css(c, &sheet_url)) };
     }
     if tag_lc == "script" {
         out.retain(|(n, _)| !n.eq_ignore_ascii_case("type") && !n.eq_ignore_ascii_case("src"));
@@ -96,13 +110,15 @@ pub fn is_script_url(value: &str) -> bool {
 mod tests {
     use super::*;
 
+    const PAGE: &str = "http://site.test/app/index.html";
+
     fn a(n: &str, v: &str) -> (String, String) {
         (n.into(), v.into())
     }
 
     #[test]
     fn inline_handlers_are_dropped() {
-        let e = sanitize_element("img", &[a("src", "x.png"), a("onerror", "alert(1)"), a("OnLoad", "x()")], None);
+        let e = sanitize_element("img", &[a("src", "x.png"), a("onerror", "alert(1)"), a("OnLoad", "x()")], None, PAGE);
         assert_eq!(e.attrs, vec![a("src", "x.png")]);
     }
 
@@ -110,7 +126,7 @@ mod tests {
     fn script_urls_are_dropped_however_spelled() {
         for v in ["javascript:alert(1)", "  JaVaScRiPt:alert(1)", "java\tscript:x", "\u{1}javascript:x", "data:text/html,<script>", "vbscript:x"] {
             assert!(is_script_url(v), "{v:?}");
-            assert_eq!(sanitize_element("a", &[a("href", v)], None).attrs, vec![], "{v:?}");
+            assert_eq!(sanitize_element("a", &[a("href", v)], None, PAGE).attrs, vec![], "{v:?}");
         }
         assert!(!is_script_url("https://example.com/javascript:x"));
         assert!(!is_script_url("data:image/png;base64,AAAA"));
@@ -118,25 +134,43 @@ mod tests {
 
     #[test]
     fn scripts_become_inert() {
-        let e = sanitize_element("script", &[a("src", "/app.js"), a("type", "module"), a("id", "s")], None);
+        let e = sanitize_element("script", &[a("src", "/app.js"), a("type", "module"), a("id", "s")], None, PAGE);
         assert_eq!(e.tag, "script");
         assert_eq!(e.attrs, vec![a("id", "s"), a("type", INERT_SCRIPT_TYPE)]);
     }
 
     #[test]
     fn frames_meta_refresh_and_srcdoc_are_neutralised() {
-        assert_eq!(sanitize_element("iframe", &[a("src", "https://x/"), a("srcdoc", "<script>"), a("width", "3")], None).attrs, vec![a("width", "3")]);
-        assert_eq!(sanitize_element("meta", &[a("http-equiv", "refresh"), a("content", "0;url=https://x")], None).attrs, vec![a("content", "0;url=https://x")]);
+        assert_eq!(sanitize_element("iframe", &[a("src", "https://x/"), a("srcdoc", "<script>"), a("width", "3")], None, PAGE).attrs, vec![a("width", "3")]);
+        assert_eq!(sanitize_element("meta", &[a("http-equiv", "refresh"), a("content", "0;url=https://x")], None, PAGE).attrs, vec![a("content", "0;url=https://x")]);
     }
 
     #[test]
     fn captured_stylesheet_links_become_style_elements() {
-        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "/a.css"), a("media", "screen")], Some("p{color:red}"));
+        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "/a.css"), a("media", "screen")], Some("p{color:red}"), PAGE);
         assert_eq!(e.tag, "style");
         assert_eq!(e.css.as_deref(), Some("p{color:red}"));
         assert_eq!(e.attrs, vec![a("media", "screen"), a(ORIGINAL_HREF_ATTR, "/a.css")]);
         // Without captured text the link stays (the replay page's CSP blocks the fetch).
-        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "/a.css")], None);
+        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "/a.css")], None, PAGE);
         assert_eq!(e.tag, "link");
+    }
+
+    #[test]
+    fn captured_stylesheet_text_resolves_against_the_stylesheet_url() {
+        let css = "@import \"more.css\";@font-face{src:url(../fonts/f.woff2)}a:hover{background:url(img/x.png)}";
+        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "css/site.css")], Some(css), PAGE);
+        assert_eq!(
+            e.css.as_deref(),
+            Some("@import \"http://site.test/app/css/more.css\";@font-face{src:url(\"http://site.test/app/fonts/f.woff2\")}a[data-tabreel-hover]{background:url(\"http://site.test/app/css/img/x.png\")}")
+        );
+        // A link without href: the document's URL.
+        let e = sanitize_element("link", &[a("rel", "stylesheet")], Some("a{b:url(x.png)}"), PAGE);
+        assert_eq!(e.css.as_deref(), Some("a{b:url(\"http://site.test/app/x.png\")}"));
+    }
+
+    #[test]
+    fn style_element_text_resolves_against_the_document() {
+        assert_eq!(sanitize_css(".a{background:url(/bg.png)}.b:focus{x:y}", PAGE), ".a{background:url(\"http://site.test/bg.png\")}.b[data-tabreel-focus]{x:y}");
     }
 }

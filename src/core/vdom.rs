@@ -4,12 +4,15 @@
 //! [`VirtualDom`] applies recorded events and answers with [`DomOp`]s; the player shell is a dumb
 //! interpreter of those operations over web-sys. Seeking rebuilds the model without touching the
 //! real DOM and then renders it once. Every element is passed through [`crate::core::sanitize`]
-//! on its way out, so no operation can carry recorded code into the replay frame.
+//! on its way out, so no operation can carry recorded code into the replay frame; recorded CSS
+//! (`<style>` text, captured stylesheets) goes through [`sanitize_css`] with the recorded
+//! document's base URL, so that its relative URLs keep pointing at the recorded site.
 
 use crate::core::ids::IdMap;
 
 use crate::core::event::{Event, EventData, FormState, MutationBatch, NodeId, NodeKind, SerializedNode, Snapshot};
-use crate::core::sanitize::{sanitize_attribute, sanitize_element};
+use crate::core::sanitize::{sanitize_attribute, sanitize_css, sanitize_element};
+use crate::core::url::resolve;
 
 /// One change to apply to the real replay document.
 #[derive(Clone, Debug, PartialEq)]
@@ -155,6 +158,10 @@ pub struct VirtualDom {
     viewport: (u32, u32),
     pointer: Option<(f64, f64)>,
     url: String,
+    /// The document's base URL: its first `<base href>` resolved against `url`, else `url`.
+    base: String,
+    /// The `<base>` element that gave `base`, if any.
+    base_node: Option<NodeId>,
     title: String,
     /// While set, events update the model only: no operations are built (see [`Self::update`]).
     quiet: bool,
@@ -174,6 +181,11 @@ impl VirtualDom {
     /// URL of the page currently shown.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Base URL of the page currently shown (what its relative URLs resolve against).
+    pub fn base_url(&self) -> &str {
+        &self.base
     }
 
     /// Title recorded with the current page's snapshot.
@@ -272,6 +284,44 @@ impl VirtualDom {
             }
         }
         self.focus = snapshot.focus.filter(|f| self.nodes.contains_key(f));
+        self.update_base();
+    }
+
+    /// Recomputes the document's base URL from its first `<base href>` (document order).
+    fn update_base(&mut self) {
+        self.base = self.url.clone();
+        self.base_node = None;
+        let Some(doc) = self.document else { return };
+        let mut stack = vec![doc];
+        while let Some(id) = stack.pop() {
+            let Some(node) = self.nodes.get(&id) else { continue };
+            if let NodeKind::Element(e) = &node.kind {
+                if e.ns.is_none() && e.tag.eq_ignore_ascii_case("base") {
+                    if let Some((_, href)) = e.attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case("href")) {
+                        if let Some(base) = resolve(&self.url, href) {
+                            self.base = base;
+                        }
+                        self.base_node = Some(id);
+                        return;
+                    }
+                }
+            }
+            stack.extend(node.children.iter().rev());
+        }
+    }
+
+    /// Whether `id` is a `<style>` element (HTML or SVG), whose text is CSS.
+    fn is_style(&self, id: Option<NodeId>) -> bool {
+        matches!(id.and_then(|i| self.nodes.get(&i)), Some(VNode { kind: NodeKind::Element(e), .. }) if e.tag.eq_ignore_ascii_case("style"))
+    }
+
+    /// The text of node `id` as it goes to the frame: CSS text is rewritten for the replay.
+    fn frame_text(&self, id: NodeId, text: &str) -> String {
+        if self.is_style(self.nodes.get(&id).and_then(|n| n.parent)) {
+            sanitize_css(text, &self.base)
+        } else {
+            text.to_owned()
+        }
     }
 
     /// Adds a flat subtree to the model under `parent` before `before`; returns the root id if it
@@ -322,6 +372,11 @@ impl VirtualDom {
     }
 
     fn apply_mutation(&mut self, batch: &MutationBatch, ops: &mut Vec<DomOp>) {
+        // A `<base>` element coming, going or changing moves the base URL (applied from the next
+        // batch on: recorded pages practically never do this).
+        let is_base = |n: &SerializedNode| matches!(&n.kind, NodeKind::Element(e) if e.ns.is_none() && e.tag.eq_ignore_ascii_case("base"));
+        let mut base_touched = batch.adds.iter().any(|a| a.nodes.iter().any(is_base))
+            || batch.attrs.iter().any(|c| matches!(self.nodes.get(&c.id), Some(VNode { kind: NodeKind::Element(e), .. }) if e.tag.eq_ignore_ascii_case("base")));
         for r in &batch.removes {
             if self.nodes.get(&r.id).is_some_and(|n| n.parent == Some(r.parent)) {
                 let subtree = self.remove_subtree(r.id);
@@ -372,8 +427,12 @@ impl VirtualDom {
         for t in &batch.texts {
             if let Some(VNode { kind: NodeKind::Text { text } | NodeKind::Comment { text }, .. }) = self.nodes.get_mut(&t.id) {
                 text.clone_from(&t.text);
-                ops.push(DomOp::SetText { id: t.id, text: t.text.clone() });
+                ops.push(DomOp::SetText { id: t.id, text: self.frame_text(t.id, &t.text) });
             }
+        }
+        base_touched |= self.base_node.is_some_and(|b| !self.nodes.contains_key(&b));
+        if base_touched {
+            self.update_base();
         }
     }
 
@@ -423,7 +482,7 @@ impl VirtualDom {
             let Some(node) = self.nodes.get(&n) else { continue };
             match &node.kind {
                 NodeKind::Element(e) => {
-                    let safe = sanitize_element(&e.tag, &e.attrs, e.css.as_deref());
+                    let safe = sanitize_element(&e.tag, &e.attrs, e.css.as_deref(), &self.base);
                     ops.push(DomOp::CreateElement { id: n, tag: safe.tag, ns: e.ns.clone() });
                     for (name, value) in safe.attrs {
                         ops.push(DomOp::SetAttribute { id: n, name, value });
@@ -433,7 +492,7 @@ impl VirtualDom {
                     }
                     stack.extend(node.children.iter().rev());
                 }
-                NodeKind::Text { text } => ops.push(DomOp::CreateText { id: n, text: text.clone() }),
+                NodeKind::Text { text } => ops.push(DomOp::CreateText { id: n, text: self.frame_text(n, text) }),
                 NodeKind::Comment { text } => ops.push(DomOp::CreateComment { id: n, text: text.clone() }),
                 NodeKind::Document | NodeKind::Doctype { .. } => continue,
             }

@@ -18,6 +18,12 @@
 //     URLs in URL attributes;
 //   - the `value` attribute of masked fields;
 //   - the content of iframes (out of scope here).
+// What it compares in one spelling, because the replay re-spells recorded CSS on purpose (the text
+// of <style> elements, and with `cssom` their rules): `url(…)` and `@import "…"` references as
+// absolute `url("…")`/`@import "…"` (resolved against `opts.baseUrl`, else the document's base URL:
+// the replay resolves them against the recorded page), and the attribute selectors the replay
+// puts in place of user-action pseudo-classes (`[data-tabreel-hover]` and the `focus`,
+// `focus-visible`, `focus-within`, `active` ones) as those pseudo-classes.
 // Form state is read from properties (input value/checked, textarea value, select value). Masked
 // fields (type=password, sensitive autocomplete tokens, or matching `opts.maskSelector`) show as
 // {masked:filled}/{masked:empty}; on the replay side (`opts.role === 'replay'`) a filled masked
@@ -59,9 +65,32 @@ export function normalizeDocument(doc, opts) {
     }
     return (h >>> 0).toString(16).padStart(8, '0');
   }
-  function rulesOf(sheet) {
+  function cssBase(node) {
+    return opts.baseUrl || (node && (node.ownerDocument || node).baseURI) || undefined;
+  }
+  function canonicalCss(text, base) {
+    const abs = (v) => {
+      if (v === '' || v.startsWith('#') || v.includes('\\')) return null;
+      try {
+        return new URL(v, base).href;
+      } catch (e) {
+        return null;
+      }
+    };
+    let t = String(text).replace(/\[data-tabreel-(hover|active|focus|focus-visible|focus-within)\]/g, ':$1');
+    t = t.replace(/url\(\s*(?:"([^"\n]*)"|'([^'\n]*)'|([^)"'\s]*))\s*\)/gi, (m, dq, sq, bare) => {
+      const a = abs(dq ?? sq ?? bare);
+      return a === null ? m : `url(${JSON.stringify(a)})`;
+    });
+    t = t.replace(/@import\s+(?:"([^"\n]*)"|'([^'\n]*)')/gi, (m, dq, sq) => {
+      const a = abs(dq ?? sq);
+      return a === null ? m : `@import ${JSON.stringify(a)}`;
+    });
+    return t;
+  }
+  function rulesOf(sheet, base) {
     try {
-      return Array.from(sheet.cssRules, (r) => r.cssText);
+      return Array.from(sheet.cssRules, (r) => canonicalCss(r.cssText, base));
     } catch (e) {
       return null;
     }
@@ -70,7 +99,7 @@ export function normalizeDocument(doc, opts) {
     const sheets = root.adoptedStyleSheets;
     if (!opts.cssom || !sheets || !sheets.length) return;
     const rules = [];
-    for (const sh of Array.from(sheets)) rules.push(...(rulesOf(sh) || ['(unreadable)']));
+    for (const sh of Array.from(sheets)) rules.push(...(rulesOf(sh, cssBase(root)) || ['(unreadable)']));
     out.push(`${pad}#adopted sheets=${sheets.length} rules=${rules.length} css=${hash(rules.join('\n'))}`);
   }
   function canvasState(el) {
@@ -206,9 +235,13 @@ export function normalizeDocument(doc, opts) {
         out.push(`${pad}<!doctype ${node.name} ${q(node.publicId)} ${q(node.systemId)}>`);
         return;
       case 3: // text
-      case 4: // cdata
-        out.push(`${pad}#text ${q(node.data)}`);
+      case 4: {
+        // cdata
+        const parent = node.parentNode;
+        const inStyle = parent && parent.nodeType === 1 && (tagOf(parent) === 'style' || tagOf(parent) === 'svg:style');
+        out.push(`${pad}#text ${q(inStyle ? canonicalCss(node.data, cssBase(node)) : node.data)}`);
         return;
+      }
       case 8: // comment
         out.push(`${pad}#comment ${q(node.data)}`);
         return;
@@ -235,7 +268,7 @@ export function normalizeDocument(doc, opts) {
           .join('');
         const extras = formState(el, tag, masked);
         if (opts.cssom && tag === 'style') {
-          const rules = el.sheet ? rulesOf(el.sheet) : [];
+          const rules = el.sheet ? rulesOf(el.sheet, cssBase(el)) : [];
           extras.push(rules ? `{css=${hash(rules.join('\n'))} rules=${rules.length}}` : '{css=unreadable}');
         }
         if (opts.canvas && tag === 'canvas') extras.push(canvasState(el));

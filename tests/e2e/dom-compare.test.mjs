@@ -101,6 +101,57 @@ test('a masked field that shows anything but the placeholder differs', async () 
   assert.equal(a, b);
 });
 
+/** Like `compare`, but in two live frames (so that <style> elements have sheets), after running
+ * `replaySetup` (a function's source, given the replay document). */
+async function compareInFrames(liveHtml, replayHtml, { opts = {}, replaySetup = '() => {}' } = {}) {
+  return page.evaluate(
+    ({ liveHtml, replayHtml, opts, fn, replaySetup }) => {
+      // eslint-disable-next-line no-new-func
+      const normalize = new Function(`return (${fn})`)();
+      // eslint-disable-next-line no-new-func
+      const setup = new Function(`return (${replaySetup})`)();
+      const make = (html) => {
+        const f = document.createElement('iframe');
+        document.body.appendChild(f);
+        f.contentDocument.open();
+        f.contentDocument.write(html);
+        f.contentDocument.close();
+        return f.contentDocument;
+      };
+      const replay = make(replayHtml);
+      setup(replay);
+      return [normalize(make(liveHtml), { ...opts, role: 'live' }), normalize(replay, { ...opts, role: 'replay' })];
+    },
+    { liveHtml, replayHtml, opts, fn: normalizeDocument.toString(), replaySetup },
+  );
+}
+
+test('recorded CSS re-spelt by the replay compares equal, in text and in rules', async () => {
+  const opts = { baseUrl: 'http://site.test/app/page.html' };
+  const live = DOC('<style>@import "more.css"; .a:hover, .b:focus-within > i:not(:focus-visible) { background: url(img/x.png) } .c { mask: url(#m) }</style>', '<p>x</p>');
+  const replay = DOC(
+    '<style>@import "http://site.test/app/more.css"; .a[data-tabreel-hover], .b[data-tabreel-focus-within] > i:not([data-tabreel-focus-visible]) { background: url("http://site.test/app/img/x.png") } .c { mask: url(#m) }</style>',
+    '<p data-tabreel-hover="">x</p>',
+  );
+  for (const o of [opts, { ...opts, cssom: true }]) {
+    const [a, b] = await compareInFrames(live, replay, { opts: o });
+    assert.equal(b, a, firstDifference(a, b));
+  }
+  let a;
+  let b;
+  // A reference resolved elsewhere, a pseudo-class lost, or another rule added is a difference.
+  for (const wrong of [
+    replay.replace('http://site.test/app/img/x.png', 'chrome-extension://abc/img/x.png'),
+    replay.replace('.a[data-tabreel-hover]', '.a'),
+    replay.replace('.c {', '.d { color: red } .c {'),
+  ]) {
+    for (const o of [opts, { ...opts, cssom: true }]) {
+      [a, b] = await compareInFrames(live, wrong, { opts: o });
+      assert.notEqual(b, a, wrong);
+    }
+  }
+});
+
 test('firstDifference points at the first differing line', () => {
   const d = firstDifference('a\nb\nc\nd', 'a\nb\nX\nd');
   assert.match(d, /first difference at line 3/);
