@@ -12,6 +12,8 @@ pub mod error;
 pub mod capture;
 
 #[cfg(feature = "engine")]
+pub mod font_reset;
+#[cfg(feature = "engine")]
 pub mod player;
 #[cfg(feature = "engine")]
 pub mod popup;

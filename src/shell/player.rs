@@ -4,7 +4,9 @@
 //! The frame is `sandbox="allow-same-origin"` (no `allow-scripts`), so nothing recorded can run,
 //! and it inherits `replay.html`'s CSP, which allows no request to any other origin. Nodes in
 //! the frame belong to the frame's realm, where `instanceof` against this page's constructors
-//! fails, so the renderer checks node types itself and casts unchecked.
+//! fails, so the renderer checks node types itself and casts unchecked. After every batch of
+//! operations it cancels the font rule Chrome injects into extension pages
+//! ([`crate::shell::font_reset`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -20,6 +22,7 @@ use crate::core::event::{FormState, NodeId};
 use crate::core::player::{PlayState, Player};
 use crate::core::vdom::{DomOp, MASK_PLACEHOLDER};
 use crate::shell::error::{Context, ShellError};
+use crate::shell::font_reset::FontReset;
 use crate::shell::store::SessionStore;
 use crate::shell::ui::{by_id, clock, document, element};
 
@@ -53,6 +56,7 @@ pub struct Renderer {
     nodes: HashMap<NodeId, Node>,
     document_id: Option<NodeId>,
     size: (u32, u32),
+    font_reset: FontReset,
     /// Operations the browser refused (malformed names and the like), for diagnostics.
     pub refused: u32,
 }
@@ -60,7 +64,7 @@ pub struct Renderer {
 impl Renderer {
     /// A renderer over the page's frame, stage and pointer elements.
     pub fn new(frame: HtmlIFrameElement, stage: HtmlElement, pointer: HtmlElement) -> Renderer {
-        Renderer { frame, stage, pointer, doc: None, nodes: HashMap::new(), document_id: None, size: (0, 0), refused: 0 }
+        Renderer { frame, stage, pointer, doc: None, nodes: HashMap::new(), document_id: None, size: (0, 0), font_reset: FontReset::default(), refused: 0 }
     }
 
     /// Applies operations in order; an operation the browser refuses is skipped and counted.
@@ -70,6 +74,15 @@ impl Renderer {
                 self.refused += 1;
             }
         }
+        if !ops.is_empty() {
+            self.refresh();
+        }
+    }
+
+    /// What depends on the whole document: the font reset.
+    fn refresh(&mut self) {
+        let (Some(doc), Some(win)) = (self.doc.clone(), self.frame.content_window()) else { return };
+        self.font_reset.ensure(&doc, &win);
     }
 
     fn node(&self, id: NodeId) -> Option<&Node> {
@@ -94,6 +107,7 @@ impl Renderer {
                     doc.remove_child(&html).ok()?;
                 }
                 self.nodes.clear();
+                self.font_reset.forget();
                 self.nodes.insert(*document, doc.clone().into());
                 self.document_id = Some(*document);
                 self.doc = Some(doc);

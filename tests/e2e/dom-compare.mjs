@@ -23,7 +23,9 @@
 // absolute `url("…")`/`@import "…"` (resolved against `opts.baseUrl`, else the document's base URL:
 // the replay resolves them against the recorded page), and the attribute selectors the replay
 // puts in place of user-action pseudo-classes (`[data-tabreel-hover]` and the `focus`,
-// `focus-visible`, `focus-within`, `active` ones) as those pseudo-classes.
+// `focus-visible`, `focus-within`, `active` ones) as those pseudo-classes. On the replay side,
+// with `cssom`, the rule the replay adds to cancel Chrome's extension-page font (REPLAY_FONT_RESET,
+// in the first sheet or an adopted sheet of its own) is left out.
 // Form state is read from properties (input value/checked, textarea value, select value). Masked
 // fields (type=password, sensitive autocomplete tokens, or matching `opts.maskSelector`) show as
 // {masked:filled}/{masked:empty}; on the replay side (`opts.role === 'replay'`) a filled masked
@@ -51,6 +53,7 @@ export function normalizeDocument(doc, opts) {
   const SENSITIVE_AUTOCOMPLETE = ['current-password', 'new-password', 'one-time-code', 'cc-number', 'cc-csc'];
   const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'xlink:href', 'data', 'poster', 'background', 'ping', 'codebase', 'cite'];
   const HTML_NS = 'http://www.w3.org/1999/xhtml';
+  const REPLAY_FONT_RESET = 'body { font-family: revert; font-size: revert; }';
   const NS_PREFIX = { 'http://www.w3.org/2000/svg': 'svg:', 'http://www.w3.org/1998/Math/MathML': 'math:' };
   const out = [];
 
@@ -90,16 +93,27 @@ export function normalizeDocument(doc, opts) {
   }
   function rulesOf(sheet, base) {
     try {
-      return Array.from(sheet.cssRules, (r) => canonicalCss(r.cssText, base));
+      let rules = Array.from(sheet.cssRules, (r) => canonicalCss(r.cssText, base));
+      if (opts.role === 'replay') rules = rules.filter((r) => r !== REPLAY_FONT_RESET);
+      return rules;
     } catch (e) {
       return null;
     }
   }
   function adoptedLine(root, pad) {
-    const sheets = root.adoptedStyleSheets;
+    let sheets = root.adoptedStyleSheets;
     if (!opts.cssom || !sheets || !sheets.length) return;
+    const isFontReset = (sh) => {
+      try {
+        return sh.cssRules.length === 1 && sh.cssRules[0].cssText === REPLAY_FONT_RESET;
+      } catch (e) {
+        return false;
+      }
+    };
+    sheets = Array.from(sheets).filter((sh) => !(opts.role === 'replay' && isFontReset(sh)));
+    if (!sheets.length) return;
     const rules = [];
-    for (const sh of Array.from(sheets)) rules.push(...(rulesOf(sh, cssBase(root)) || ['(unreadable)']));
+    for (const sh of sheets) rules.push(...(rulesOf(sh, cssBase(root)) || ['(unreadable)']));
     out.push(`${pad}#adopted sheets=${sheets.length} rules=${rules.length} css=${hash(rules.join('\n'))}`);
   }
   function canvasState(el) {
