@@ -81,8 +81,13 @@ impl Renderer {
 
     /// What depends on the whole document: the font reset.
     fn refresh(&mut self) {
-        let (Some(doc), Some(win)) = (self.doc.clone(), self.frame.content_window()) else { return };
-        self.font_reset.ensure(&doc, &win);
+        self.ensure_font_reset();
+    }
+
+    fn ensure_font_reset(&mut self) {
+        if let (Some(doc), Some(win)) = (&self.doc, self.frame.content_window()) {
+            self.font_reset.ensure(doc, &win);
+        }
     }
 
     fn node(&self, id: NodeId) -> Option<&Node> {
@@ -162,6 +167,8 @@ impl Renderer {
             DomOp::SetText { id, text } => self.node(*id)?.set_node_value(Some(text)),
             DomOp::SetForm { id, state } => self.set_form(*id, state)?,
             DomOp::Scroll { id, x, y } => {
+                // Scroll offsets are clamped to the layout of the moment: the font must be right first.
+                self.ensure_font_reset();
                 if Some(*id) == self.document_id {
                     self.frame.content_window()?.scroll_to_with_x_and_y(*x, *y);
                 } else {
