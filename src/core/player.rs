@@ -548,4 +548,33 @@ mod tests {
         assert_eq!(texts_of(&p.seek(35.0), 7), vec!["a{b:url(\"http://127.0.0.1/x.png\")}".to_string()]);
         assert_eq!(p.dom().base_url(), "http://127.0.0.1/0");
     }
+
+    #[test]
+    fn focus_shows_its_ring_for_text_fields_and_after_keyboard_use() {
+        let focus = |t: f64, id: NodeId| Event { t, page: 0, data: EventData::Focus { target: Some(id) } };
+        let pointer = |t: f64| Event { t, page: 0, data: EventData::PointerMove { x: 1.0, y: 2.0 } };
+        let events = vec![
+            snapshot(0, T0, &[]),
+            add(T0 + 1.0, 3, vec![el(5, 3, "button", &[]), el(6, 3, "input", &[("type", "email")]), el(7, 3, "div", &[("contenteditable", "")]), el(8, 3, "input", &[("type", "checkbox")])]),
+            pointer(T0 + 100.0),
+            focus(T0 + 150.0, 5), // clicked: no ring on a button
+            focus(T0 + 200.0, 6), // a text field always shows it
+            focus(T0 + 250.0, 7), // so does an editing host
+            focus(T0 + 300.0, 8), // a checkbox clicked: none
+            focus(T0 + 3000.0, 5), // long after the pointer last moved: the keyboard
+        ];
+        let mut p = Player::new(events, T0, 4000.0);
+        let focus_at = |p: &mut Player, ms: f64| {
+            p.seek(ms).into_iter().find_map(|op| match op {
+                DomOp::Focus { id, visible } => Some((id, visible)),
+                _ => None,
+            })
+        };
+        assert_eq!(focus_at(&mut p, 50.0), None);
+        assert_eq!(focus_at(&mut p, 160.0), Some((Some(5), false)));
+        assert_eq!(focus_at(&mut p, 210.0), Some((Some(6), true)));
+        assert_eq!(focus_at(&mut p, 260.0), Some((Some(7), true)));
+        assert_eq!(focus_at(&mut p, 310.0), Some((Some(8), false)));
+        assert_eq!(focus_at(&mut p, 3500.0), Some((Some(5), true)));
+    }
 }

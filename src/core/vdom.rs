@@ -113,6 +113,9 @@ pub enum DomOp {
     Focus {
         /// The element.
         id: Option<NodeId>,
+        /// Whether the browser would draw its focus ring (`:focus-visible`), as far as the
+        /// recording tells (see [`VirtualDom`]'s focus rules).
+        visible: bool,
     },
     /// The recorded viewport size.
     Viewport {
@@ -140,6 +143,17 @@ pub enum DomOp {
 /// Text shown in a masked field that held something: fixed, so it reveals no length.
 pub const MASK_PLACEHOLDER: &str = "••••••••";
 
+/// A focus that follows a pointer event by less than this (ms) counts as a pointer focus.
+const POINTER_FOCUS_MS: f64 = 1000.0;
+
+/// `<input>` types that take typed text: Chrome shows their focus ring however they got focus.
+const TEXT_INPUT_TYPES: &[&str] = &["", "text", "search", "url", "tel", "email", "password", "number", "date", "month", "week", "time", "datetime-local"];
+/// Every `<input>` type; an unknown one is a text field.
+const KNOWN_INPUT_TYPES: &[&str] = &[
+    "", "text", "search", "url", "tel", "email", "password", "number", "date", "month", "week", "time", "datetime-local", "hidden", "checkbox", "radio", "file",
+    "submit", "image", "reset", "button", "color", "range",
+];
+
 #[derive(Clone, Debug)]
 struct VNode {
     kind: NodeKind,
@@ -155,6 +169,9 @@ pub struct VirtualDom {
     page: Option<u32>,
     scrolls: IdMap<NodeId, (f64, f64)>,
     focus: Option<NodeId>,
+    focus_visible: bool,
+    /// When the pointer last moved or clicked (event time), to tell pointer from keyboard focus.
+    last_pointer: Option<f64>,
     viewport: (u32, u32),
     pointer: Option<(f64, f64)>,
     url: String,
@@ -236,10 +253,12 @@ impl VirtualDom {
             EventData::Mutation(batch) => self.apply_mutation(batch, ops),
             EventData::PointerMove { x, y } => {
                 self.pointer = Some((*x, *y));
+                self.last_pointer = Some(event.t);
                 ops.push(DomOp::Pointer { x: *x, y: *y });
             }
             EventData::Click { x, y, .. } => {
                 self.pointer = Some((*x, *y));
+                self.last_pointer = Some(event.t);
                 ops.push(DomOp::Pointer { x: *x, y: *y });
                 ops.push(DomOp::Click { x: *x, y: *y });
             }
@@ -257,8 +276,10 @@ impl VirtualDom {
             }
             EventData::Focus { target } => {
                 let target = target.filter(|t| self.nodes.contains_key(t));
+                let by_pointer = self.last_pointer.is_some_and(|p| event.t - p < POINTER_FOCUS_MS);
                 self.focus = target;
-                ops.push(DomOp::Focus { id: target });
+                self.focus_visible = target.is_some_and(|t| !by_pointer || self.takes_typed_text(t));
+                ops.push(DomOp::Focus { id: target, visible: self.focus_visible });
             }
             EventData::Viewport { width, height } => {
                 self.viewport = (*width, *height);
@@ -284,7 +305,27 @@ impl VirtualDom {
             }
         }
         self.focus = snapshot.focus.filter(|f| self.nodes.contains_key(f));
+        // Nothing tells how it got there: like an autofocus, it shows its ring.
+        self.focus_visible = self.focus.is_some();
         self.update_base();
+    }
+
+    /// Whether focusing `id` always shows its ring in Chrome (`:focus-visible` matches elements
+    /// that take typed text however they got focus; others only after keyboard use).
+    fn takes_typed_text(&self, id: NodeId) -> bool {
+        let Some(VNode { kind: NodeKind::Element(e), .. }) = self.nodes.get(&id) else { return false };
+        let attr = |name: &str| e.attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_ascii_lowercase());
+        if e.ns.is_some() {
+            return false;
+        }
+        match e.tag.to_ascii_lowercase().as_str() {
+            "textarea" => true,
+            "input" => {
+                let t = attr("type").unwrap_or_default();
+                TEXT_INPUT_TYPES.contains(&t.as_str()) || !KNOWN_INPUT_TYPES.contains(&t.as_str())
+            }
+            _ => attr("contenteditable").is_some_and(|v| v != "false"),
+        }
     }
 
     /// Recomputes the document's base URL from its first `<base href>` (document order).
@@ -465,7 +506,7 @@ impl VirtualDom {
             ops.push(DomOp::Scroll { id, x, y });
         }
         if self.focus.is_some() {
-            ops.push(DomOp::Focus { id: self.focus });
+            ops.push(DomOp::Focus { id: self.focus, visible: self.focus_visible });
         }
         if let Some((x, y)) = self.pointer {
             ops.push(DomOp::Pointer { x, y });

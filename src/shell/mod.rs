@@ -14,6 +14,8 @@ pub mod capture;
 #[cfg(feature = "engine")]
 pub mod font_reset;
 #[cfg(feature = "engine")]
+pub mod frame_marks;
+#[cfg(feature = "engine")]
 pub mod player;
 #[cfg(feature = "engine")]
 pub mod popup;

@@ -5,8 +5,8 @@
 //! and it inherits `replay.html`'s CSP, which allows no request to any other origin. Nodes in
 //! the frame belong to the frame's realm, where `instanceof` against this page's constructors
 //! fails, so the renderer checks node types itself and casts unchecked. After every batch of
-//! operations it cancels the font rule Chrome injects into extension pages
-//! ([`crate::shell::font_reset`]).
+//! operations it shows the recorded hover and focus ([`crate::shell::frame_marks`]) and cancels
+//! the font rule Chrome injects into extension pages ([`crate::shell::font_reset`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -23,6 +23,7 @@ use crate::core::player::{PlayState, Player};
 use crate::core::vdom::{DomOp, MASK_PLACEHOLDER};
 use crate::shell::error::{Context, ShellError};
 use crate::shell::font_reset::FontReset;
+use crate::shell::frame_marks::Marks;
 use crate::shell::store::SessionStore;
 use crate::shell::ui::{by_id, clock, document, element};
 
@@ -56,6 +57,10 @@ pub struct Renderer {
     nodes: HashMap<NodeId, Node>,
     document_id: Option<NodeId>,
     size: (u32, u32),
+    /// The recorded pointer position and focus (with whether its ring shows).
+    pointer_at: Option<(f64, f64)>,
+    focus: Option<(NodeId, bool)>,
+    marks: Marks,
     font_reset: FontReset,
     /// Operations the browser refused (malformed names and the like), for diagnostics.
     pub refused: u32,
@@ -64,7 +69,20 @@ pub struct Renderer {
 impl Renderer {
     /// A renderer over the page's frame, stage and pointer elements.
     pub fn new(frame: HtmlIFrameElement, stage: HtmlElement, pointer: HtmlElement) -> Renderer {
-        Renderer { frame, stage, pointer, doc: None, nodes: HashMap::new(), document_id: None, size: (0, 0), font_reset: FontReset::default(), refused: 0 }
+        Renderer {
+            frame,
+            stage,
+            pointer,
+            doc: None,
+            nodes: HashMap::new(),
+            document_id: None,
+            size: (0, 0),
+            pointer_at: None,
+            focus: None,
+            marks: Marks::default(),
+            font_reset: FontReset::default(),
+            refused: 0,
+        }
     }
 
     /// Applies operations in order; an operation the browser refuses is skipped and counted.
@@ -79,9 +97,12 @@ impl Renderer {
         }
     }
 
-    /// What depends on the whole document: the font reset.
+    /// What depends on the whole document: the interaction marks and the font reset.
     fn refresh(&mut self) {
         self.ensure_font_reset();
+        let Some(doc) = self.doc.clone() else { return };
+        let focused = self.focus.and_then(|(id, visible)| Some((self.element(id)?.clone(), visible)));
+        self.marks.show(&doc, self.pointer_at, focused);
     }
 
     fn ensure_font_reset(&mut self) {
@@ -112,7 +133,10 @@ impl Renderer {
                     doc.remove_child(&html).ok()?;
                 }
                 self.nodes.clear();
+                self.marks.forget();
                 self.font_reset.forget();
+                self.pointer_at = None;
+                self.focus = None;
                 self.nodes.insert(*document, doc.clone().into());
                 self.document_id = Some(*document);
                 self.doc = Some(doc);
@@ -177,7 +201,7 @@ impl Renderer {
                     el.set_scroll_top(*y as i32);
                 }
             }
-            DomOp::Focus { .. } => {} // focus rings are replayed in a later version
+            DomOp::Focus { id, visible } => self.focus = id.map(|id| (id, *visible)),
             DomOp::Viewport { width, height } => {
                 self.size = (*width, *height);
                 let style = self.frame.style();
@@ -186,11 +210,17 @@ impl Renderer {
                 self.fit();
             }
             DomOp::Pointer { x, y } => {
+                self.pointer_at = Some((*x, *y));
                 let style = self.pointer.style();
                 style.set_property("transform", &format!("translate({x}px, {y}px)")).ok()?;
                 style.set_property("display", "block").ok()?;
             }
-            DomOp::Click { x, y } => self.click_marker(*x, *y)?,
+            DomOp::Click { x, y } => {
+                if let Some(doc) = &self.doc {
+                    self.marks.press(doc, *x, *y);
+                }
+                self.click_marker(*x, *y)?
+            }
         }
         Some(())
     }

@@ -1,0 +1,87 @@
+//! Shows the recorded pointer and focus in the replay frame, which has no interaction state of
+//! its own.
+//!
+//! The frame takes no pointer events and never has focus, so `:hover`, `:active` and the
+//! `:focus` family can never match in it. The core rewrites them in recorded CSS into attribute
+//! selectors ([`crate::core::css`]); this sets those attributes, as the browser would have set
+//! the pseudo-classes: hover on the element under the recorded pointer (what `elementFromPoint`
+//! finds, so `pointer-events: none` is honoured) and its ancestors, active on the same chain for a
+//! moment after a recorded click, focus (and focus-visible when the core says the ring shows) on
+//! the recorded focused element and focus-within on it and its ancestors. They are recomputed
+//! after every batch of operations, since layout, scrolling and node moves change what is under
+//! the pointer. The attributes are `data-tabreel-*`, which the DOM comparison leaves out like
+//! every other attribute the replay adds.
+
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element};
+
+use crate::core::css::{ACTIVE_ATTR, FOCUS_ATTR, FOCUS_VISIBLE_ATTR, FOCUS_WITHIN_ATTR, HOVER_ATTR};
+
+/// How long a click shows `:active` (a click's button is down about this long).
+const ACTIVE_MS: i32 = 120;
+
+/// The elements that carry each attribute now.
+#[derive(Default)]
+pub struct Marks {
+    hover: Vec<Element>,
+    focus: Vec<Element>,
+    focus_visible: Vec<Element>,
+    focus_within: Vec<Element>,
+}
+
+impl Marks {
+    /// Forgets every mark (the document was replaced).
+    pub fn forget(&mut self) {
+        *self = Marks::default();
+    }
+
+    /// Marks hover under `pointer` (frame viewport coordinates) and the `focused` element.
+    pub fn show(&mut self, doc: &Document, pointer: Option<(f64, f64)>, focused: Option<(Element, bool)>) {
+        let hovered = pointer.and_then(|(x, y)| doc.element_from_point(x as f32, y as f32)).map(chain).unwrap_or_default();
+        set(&mut self.hover, hovered, HOVER_ATTR);
+        let (focus, visible) = match focused {
+            Some((el, visible)) => (Some(el), visible),
+            None => (None, false),
+        };
+        set(&mut self.focus_within, focus.clone().map(chain).unwrap_or_default(), FOCUS_WITHIN_ATTR);
+        set(&mut self.focus_visible, focus.iter().filter(|_| visible).cloned().collect(), FOCUS_VISIBLE_ATTR);
+        set(&mut self.focus, focus.into_iter().collect(), FOCUS_ATTR);
+    }
+
+    /// Marks the elements under a click as active for a moment.
+    pub fn press(&self, doc: &Document, x: f64, y: f64) -> Option<()> {
+        let pressed = chain(doc.element_from_point(x as f32, y as f32)?);
+        for el in &pressed {
+            el.set_attribute(ACTIVE_ATTR, "").ok()?;
+        }
+        let release = Closure::once_into_js(move || {
+            for el in pressed {
+                let _ = el.remove_attribute(ACTIVE_ATTR);
+            }
+        });
+        web_sys::window()?.set_timeout_with_callback_and_timeout_and_arguments_0(release.unchecked_ref(), ACTIVE_MS).ok()?;
+        Some(())
+    }
+}
+
+/// `el` and its ancestors.
+fn chain(el: Element) -> Vec<Element> {
+    let mut out = Vec::new();
+    let mut cur = Some(el);
+    while let Some(e) = cur {
+        cur = e.parent_element();
+        out.push(e);
+    }
+    out
+}
+
+/// Moves `attr` from the elements in `old` to those in `new`, touching only what changes.
+fn set(old: &mut Vec<Element>, new: Vec<Element>, attr: &str) {
+    for e in old.iter().filter(|e| !new.contains(e)) {
+        let _ = e.remove_attribute(attr);
+    }
+    for e in new.iter().filter(|e| !e.has_attribute(attr)) {
+        let _ = e.set_attribute(attr, "");
+    }
+    *old = new;
+}
