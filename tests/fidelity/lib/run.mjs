@@ -24,15 +24,21 @@ async function settle(page, ms = 400) {
   await sleep(ms);
 }
 
-/** Normalised DOM, epoch time and viewport screenshot of a live page. */
+/**
+ * Viewport screenshot, normalised DOM and epoch time of a live page. The screenshot comes first
+ * because it changes the DOM: Playwright hides the caret by setting `caret-color` on every input,
+ * textarea and [contenteditable] and puts it back with `style.setProperty('caret-color', '')`,
+ * which leaves `style=""` on elements that had no style attribute. Read before it, the live DOM
+ * missed what the recording (and so the replay at the end) has.
+ */
 async function captureLive(page) {
   await settle(page);
   const baseUrl = page.url();
+  const png = await page.screenshot();
   const doc = await page.evaluateHandle(() => document);
   const dom = await doc.evaluate(normalizeDocument, { ...NORMALIZE, role: 'live', baseUrl });
   await doc.dispose();
   const time = await page.evaluate(() => Date.now());
-  const png = await page.screenshot();
   return { dom, time, png, url: baseUrl };
 }
 
