@@ -82,7 +82,7 @@ export async function replayTabreel(h, rec, which, live) {
   const page = await h.context.newPage();
   const refused = [];
   page.on('console', (m) => {
-    if (/Refused to|Failed to load|net::ERR/i.test(m.text())) refused.push(`${m.text().slice(0, 240)} ${m.location()?.url || ''}`.trim());
+    if (/Refused to|Failed to load|net::ERR|violates the following Content Security Policy/i.test(m.text())) refused.push(`${m.text().slice(0, 240)} ${m.location()?.url || ''}`.trim());
   });
   try {
     // Room for the replay bar above a 1:1 stage.
