@@ -12,7 +12,7 @@ pub mod error;
 pub mod capture;
 
 #[cfg(feature = "engine")]
-pub mod font_reset;
+pub mod frame_css;
 #[cfg(feature = "engine")]
 pub mod frame_marks;
 #[cfg(feature = "engine")]

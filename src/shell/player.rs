@@ -5,8 +5,9 @@
 //! and it inherits `replay.html`'s CSP, which allows no request to any other origin. Nodes in
 //! the frame belong to the frame's realm, where `instanceof` against this page's constructors
 //! fails, so the renderer checks node types itself and casts unchecked. After every batch of
-//! operations it shows the recorded hover and focus ([`crate::shell::frame_marks`]) and cancels
-//! the font rule Chrome injects into extension pages ([`crate::shell::font_reset`]).
+//! operations it shows the recorded hover and focus ([`crate::shell::frame_marks`]) and keeps the
+//! replay's own rules first in the frame's cascade ([`crate::shell::frame_css`]: Chrome's
+//! extension-page font cancelled, the browser's focus ring for the recorded focus).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -22,7 +23,7 @@ use crate::core::event::{FormState, NodeId};
 use crate::core::player::{PlayState, Player};
 use crate::core::vdom::{DomOp, MASK_PLACEHOLDER};
 use crate::shell::error::{Context, ShellError};
-use crate::shell::font_reset::FontReset;
+use crate::shell::frame_css::FrameCss;
 use crate::shell::frame_marks::Marks;
 use crate::shell::store::SessionStore;
 use crate::shell::ui::{by_id, clock, document, element};
@@ -61,7 +62,7 @@ pub struct Renderer {
     pointer_at: Option<(f64, f64)>,
     focus: Option<(NodeId, bool)>,
     marks: Marks,
-    font_reset: FontReset,
+    frame_css: FrameCss,
     /// Operations the browser refused (malformed names and the like), for diagnostics.
     pub refused: u32,
 }
@@ -80,7 +81,7 @@ impl Renderer {
             pointer_at: None,
             focus: None,
             marks: Marks::default(),
-            font_reset: FontReset::default(),
+            frame_css: FrameCss::default(),
             refused: 0,
         }
     }
@@ -97,17 +98,17 @@ impl Renderer {
         }
     }
 
-    /// What depends on the whole document: the interaction marks and the font reset.
+    /// What depends on the whole document: the replay's own rules and the interaction marks.
     fn refresh(&mut self) {
-        self.ensure_font_reset();
+        self.ensure_frame_css();
         let Some(doc) = self.doc.clone() else { return };
         let focused = self.focus.and_then(|(id, visible)| Some((self.element(id)?.clone(), visible)));
         self.marks.show(&doc, self.pointer_at, focused);
     }
 
-    fn ensure_font_reset(&mut self) {
+    fn ensure_frame_css(&mut self) {
         if let (Some(doc), Some(win)) = (&self.doc, self.frame.content_window()) {
-            self.font_reset.ensure(doc, &win);
+            self.frame_css.ensure(doc, &win);
         }
     }
 
@@ -134,7 +135,7 @@ impl Renderer {
                 }
                 self.nodes.clear();
                 self.marks.forget();
-                self.font_reset.forget();
+                self.frame_css.forget();
                 self.pointer_at = None;
                 self.focus = None;
                 self.nodes.insert(*document, doc.clone().into());
@@ -192,7 +193,7 @@ impl Renderer {
             DomOp::SetForm { id, state } => self.set_form(*id, state)?,
             DomOp::Scroll { id, x, y } => {
                 // Scroll offsets are clamped to the layout of the moment: the font must be right first.
-                self.ensure_font_reset();
+                self.ensure_frame_css();
                 if Some(*id) == self.document_id {
                     self.frame.content_window()?.scroll_to_with_x_and_y(*x, *y);
                 } else {

@@ -24,8 +24,9 @@
 // the replay resolves them against the recorded page), and the attribute selectors the replay
 // puts in place of user-action pseudo-classes (`[data-tabreel-hover]` and the `focus`,
 // `focus-visible`, `focus-within`, `active` ones) as those pseudo-classes. On the replay side,
-// with `cssom`, the rule the replay adds to cancel Chrome's extension-page font (REPLAY_FONT_RESET,
-// in the first sheet or an adopted sheet of its own) is left out.
+// with `cssom`, the rules the replay adds (src/shell/frame_css.rs: REPLAY_FONT_RESET, which
+// cancels Chrome's extension-page font, and the `tabreel-ua` layer, the browser's focus ring on the
+// recorded focus), in the first sheet or an adopted sheet of their own, are left out.
 // Form state is read from properties (input value/checked, textarea value, select value). Masked
 // fields (type=password, sensitive autocomplete tokens, or matching `opts.maskSelector`) show as
 // {masked:filled}/{masked:empty}; on the replay side (`opts.role === 'replay'`) a filled masked
@@ -54,6 +55,7 @@ export function normalizeDocument(doc, opts) {
   const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'xlink:href', 'data', 'poster', 'background', 'ping', 'codebase', 'cite'];
   const HTML_NS = 'http://www.w3.org/1999/xhtml';
   const REPLAY_FONT_RESET = 'body { font-family: revert; font-size: revert; }';
+  const isReplayRule = (text) => text === REPLAY_FONT_RESET || /^@layer tabreel-ua\b/.test(text);
   const NS_PREFIX = { 'http://www.w3.org/2000/svg': 'svg:', 'http://www.w3.org/1998/Math/MathML': 'math:' };
   const out = [];
 
@@ -94,7 +96,7 @@ export function normalizeDocument(doc, opts) {
   function rulesOf(sheet, base) {
     try {
       let rules = Array.from(sheet.cssRules, (r) => canonicalCss(r.cssText, base));
-      if (opts.role === 'replay') rules = rules.filter((r) => r !== REPLAY_FONT_RESET);
+      if (opts.role === 'replay') rules = rules.filter((r) => !isReplayRule(r));
       return rules;
     } catch (e) {
       return null;
@@ -103,14 +105,14 @@ export function normalizeDocument(doc, opts) {
   function adoptedLine(root, pad) {
     let sheets = root.adoptedStyleSheets;
     if (!opts.cssom || !sheets || !sheets.length) return;
-    const isFontReset = (sh) => {
+    const replayOwn = (sh) => {
       try {
-        return sh.cssRules.length === 1 && sh.cssRules[0].cssText === REPLAY_FONT_RESET;
+        return sh.cssRules.length > 0 && Array.from(sh.cssRules).every((r) => isReplayRule(r.cssText));
       } catch (e) {
         return false;
       }
     };
-    sheets = Array.from(sheets).filter((sh) => !(opts.role === 'replay' && isFontReset(sh)));
+    sheets = Array.from(sheets).filter((sh) => !(opts.role === 'replay' && replayOwn(sh)));
     if (!sheets.length) return;
     const rules = [];
     for (const sh of sheets) rules.push(...(rulesOf(sh, cssBase(root)) || ['(unreadable)']));

@@ -133,13 +133,14 @@ test('recorded CSS re-spelt by the replay compares equal, in text and in rules',
     '<style>@import "http://site.test/app/more.css"; .a[data-tabreel-hover], .b[data-tabreel-focus-within] > i:not([data-tabreel-focus-visible]) { background: url("http://site.test/app/img/x.png") } .c { mask: url(#m) }</style>',
     '<p data-tabreel-hover="">x</p>',
   );
-  const addReset = `(d) => d.styleSheets[0].insertRule('body { font-family: revert; font-size: revert; }', 1)`;
+  const RING = '@layer tabreel-ua { [data-tabreel-focus-visible] { outline: auto 1px -webkit-focus-ring-color; } }';
+  const addReset = `(d) => { const s = d.styleSheets[0]; s.insertRule(${JSON.stringify(RING)}, 1); s.insertRule('body { font-family: revert; font-size: revert; }', 1); s.insertRule('@layer tabreel-ua;', 0); }`;
   for (const o of [opts, { ...opts, cssom: true }]) {
     const [a, b] = await compareInFrames(live, replay, { opts: o, replaySetup: addReset });
     assert.equal(b, a, firstDifference(a, b));
   }
-  // The font reset in an adopted sheet of its own is left out too, and only on the replay side.
-  const adoptReset = `(d) => { const s = new d.defaultView.CSSStyleSheet(); s.replaceSync('body { font-family: revert; font-size: revert; }'); d.adoptedStyleSheets = [s]; }`;
+  // The replay's rules in an adopted sheet of their own are left out too, and only on the replay side.
+  const adoptReset = `(d) => { const s = new d.defaultView.CSSStyleSheet(); s.replaceSync('@layer tabreel-ua; body { font-family: revert; font-size: revert; } ' + ${JSON.stringify(RING)}); d.adoptedStyleSheets = [s]; }`;
   let [a, b] = await compareInFrames(DOC('', '<p>x</p>'), DOC('', '<p>x</p>'), { opts: { cssom: true }, replaySetup: adoptReset });
   assert.equal(b, a);
   // A reference resolved elsewhere, a pseudo-class lost, or another rule added is a difference.
@@ -154,7 +155,7 @@ test('recorded CSS re-spelt by the replay compares equal, in text and in rules',
     }
   }
   [a, b] = await compareInFrames(live, replay, { opts: { ...opts, cssom: true }, replaySetup: `(d) => d.styleSheets[0].insertRule('body { color: red; }', 1)` });
-  assert.notEqual(b, a, 'a rule other than the font reset counts');
+  assert.notEqual(b, a, 'a rule other than the replay\'s own counts');
 });
 
 test('firstDifference points at the first differing line', () => {
