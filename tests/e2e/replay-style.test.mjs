@@ -1,0 +1,120 @@
+// What the replay frame shows of styles that depend on the replay itself, compared through
+// computed styles with the live page:
+// - the body font: Chrome injects `body { font-family: …; font-size: 75% }` into extension pages,
+//   the replay frame included; the replay must show the page's own font (or the default);
+// - hover and focus: the frame is inert, so the recorded pointer and focus are shown through the
+//   attributes that recorded `:hover`/`:focus…` selectors are rewritten to;
+// - relative URLs in recorded CSS resolve against the recorded page or sheet, not the extension.
+// The replayed DOM must still equal the live DOM (the attributes the replay adds are left out).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startHarness, liveDom, replayDom, assertSameDom, sleep, pageNow } from './harness.mjs';
+
+let h;
+before(async () => {
+  h = await startHarness();
+});
+after(async () => {
+  await h?.close();
+});
+
+/** Runs in a document: the computed styles the tests compare. */
+function computed(doc) {
+  const cs = (sel) => doc.defaultView.getComputedStyle(doc.querySelector(sel));
+  const pick = (sel, props) => (doc.querySelector(sel) ? Object.fromEntries(props.map((p) => [`${sel} ${p}`, cs(sel)[p]])) : {});
+  return {
+    ...pick('body', ['fontFamily', 'fontSize']),
+    ...pick('#text', ['fontFamily', 'fontSize']),
+    ...pick('#hot', ['backgroundColor']),
+    ...pick('#quiet', ['color']),
+    ...pick('#name', ['outlineColor', 'outlineStyle', 'outlineOffset']),
+    ...pick('#btn', ['outlineColor', 'outlineStyle']),
+    ...pick('#link', ['outlineColor', 'outlineStyle', 'outlineWidth', 'outlineOffset']),
+    ...pick('#form', ['borderLeftColor', 'borderLeftWidth']),
+    ...pick('#bg', ['backgroundImage', 'borderImageSource']),
+  };
+}
+
+const liveComputed = (page) => page.evaluate(`(${computed})(document)`);
+const frameComputed = (replay) => replay.evaluate(`(${computed})(document.getElementById('replay-frame').contentDocument)`);
+
+/** Opens a replay and collects what its console says about resources. */
+async function openReplay(sessionId, at) {
+  const page = await h.context.newPage();
+  const console = [];
+  page.on('console', (m) => console.push(`${m.text()} ${m.location()?.url || ''}`));
+  await h.openReplay(sessionId, at, { page });
+  await sleep(300);
+  return { page, console };
+}
+
+test('hover, focus and relative URLs of recorded CSS show in the replay as they did live', { timeout: 90_000 }, async () => {
+  const page = await h.openPage('replay-style.html');
+  const { tabId, sessionId } = await h.startRecording(page);
+  await page.click('#name');
+  await page.keyboard.type('Ada', { delay: 10 });
+  await page.hover('#hot');
+  await sleep(400);
+  const mid = { time: await pageNow(page), dom: await liveDom(page), styles: await liveComputed(page) };
+  // Long after the pointer last moved, the keyboard moves focus: the button shows its ring, and
+  // then a link without any focus style shows the browser's.
+  await sleep(1300);
+  await page.keyboard.press('Tab');
+  await sleep(400);
+  const button = { time: await pageNow(page), styles: await liveComputed(page) };
+  await page.keyboard.press('Tab');
+  await sleep(400);
+  const end = { dom: await liveDom(page), styles: await liveComputed(page) };
+  await h.stopRecording(tabId);
+
+  assert.equal(mid.styles['#hot backgroundColor'], 'rgb(10, 20, 30)', 'the live page was hovered (test premise)');
+  assert.equal(button.styles['#btn outlineStyle'], 'dotted', 'the live button showed its focus ring (test premise)');
+  assert.equal(end.styles['#link outlineStyle'], 'auto', "the live link showed the browser's focus ring (test premise)");
+  assert.equal(end.styles['#link outlineOffset'], '3px', 'with the offset of a layer of the page (test premise)');
+
+  const s = (await h.list()).find((x) => x.id === sessionId);
+  const atMid = await openReplay(sessionId, Math.round(mid.time - s.startedAt));
+  assert.deepEqual(await frameComputed(atMid.page), mid.styles, 'computed styles in the middle');
+  await assertSameDom(await replayDom(atMid.page), mid.dom, 'replay-style-mid');
+  const atButton = await openReplay(sessionId, Math.round(button.time - s.startedAt));
+  assert.deepEqual(await frameComputed(atButton.page), button.styles, 'computed styles with the button focused');
+  await atButton.page.close();
+  const atEnd = await openReplay(sessionId, 'end');
+  assert.deepEqual(await frameComputed(atEnd.page), end.styles, 'computed styles at the end');
+  await assertSameDom(await replayDom(atEnd.page), end.dom, 'replay-style-end');
+
+  // The URLs resolve to the recorded site (where the replay's CSP refuses them), never to the extension.
+  const origin = h.server.origin;
+  assert.equal(end.styles['#bg backgroundImage'], `url("${origin}/img/page-relative.png")`);
+  assert.equal(end.styles['#bg borderImageSource'], `url("${origin}/css/img/sheet-relative.png")`);
+  const messages = [...atMid.console, ...atEnd.console];
+  const extensionMisses = messages.filter((m) => m.includes(h.extOrigin) && /Failed to load|ERR_/.test(m));
+  assert.deepEqual(extensionMisses, [], 'no recorded URL is looked up in the extension');
+  assert.ok(messages.some((m) => m.includes(`${origin}/css/replay-style-more.css`)), `the @import is refused at its real address: ${messages.join('\n')}`);
+  await atMid.page.close();
+  await atEnd.page.close();
+  await page.close();
+});
+
+for (const [file, what] of [
+  ['replay-font.html', 'a page with its own body font'],
+  ['replay-nostyle.html', 'a page without any stylesheet'],
+  ['replay-style.html', 'a page without a body font'],
+]) {
+  test(`the replay shows the body font of ${what}, not Chrome's extension font`, { timeout: 60_000 }, async () => {
+    const page = await h.openPage(file);
+    const { tabId, sessionId } = await h.startRecording(page);
+    await sleep(400);
+    const live = { dom: await liveDom(page), styles: await liveComputed(page) };
+    await h.stopRecording(tabId);
+    const replay = await openReplay(sessionId, 'end');
+    const styles = await frameComputed(replay.page);
+    assert.equal(styles['body fontSize'], live.styles['body fontSize']);
+    assert.equal(styles['body fontFamily'], live.styles['body fontFamily']);
+    assert.equal(styles['#text fontSize'], live.styles['#text fontSize']);
+    await assertSameDom(await replayDom(replay.page), live.dom, `replay-font-${file}`);
+    await replay.page.close();
+    await page.close();
+  });
+}
