@@ -468,7 +468,9 @@ impl VirtualDom {
         for t in &batch.texts {
             if let Some(VNode { kind: NodeKind::Text { text } | NodeKind::Comment { text }, .. }) = self.nodes.get_mut(&t.id) {
                 text.clone_from(&t.text);
-                ops.push(DomOp::SetText { id: t.id, text: self.frame_text(t.id, &t.text) });
+                if !self.quiet {
+                    ops.push(DomOp::SetText { id: t.id, text: self.frame_text(t.id, &t.text) });
+                }
             }
         }
         base_touched |= self.base_node.is_some_and(|b| !self.nodes.contains_key(&b));
