@@ -271,11 +271,6 @@ export async function runRrwebSeek(page, url, session) {
   });
   await page.waitForFunction(() => window.__replayer.iframe.contentDocument?.querySelectorAll('li').length > 1000, null, { timeout: 60_000 });
   const openMs = Date.now() - t0;
-  // The replay prepares keyframes in the background after it opens (data-prepared on its root);
-  // seeks are timed once that is done, as a user's first drag would come some time after opening.
-  const t1 = Date.now();
-  await page.waitForFunction(() => document.documentElement.dataset.prepared === '1', null, { timeout: 60_000 }).catch(() => {});
-  const prepareMs = Date.now() - t1;
   const seeks = [];
   for (const [label, target] of seekPlan(session.durationMs)) {
     // rrweb's pause(0) schedules the full snapshot at offset 0 instead of applying it (then pauses
