@@ -7,6 +7,11 @@
 //! later changes inside it are already included), and the final value of each attribute and text
 //! that changed on nodes that were already recorded. The DOM is reached through [`DomTree`], so
 //! this runs on the host against a fake tree in tests and against web-sys in the page.
+//!
+//! Shadow roots are children of their hosts here (see [`DomTree::parent`]). Attaching one makes
+//! no mutation record, so a recorded element that is the target of a record is also checked for
+//! a shadow root the recording does not have yet ([`late_shadow_roots`]); the recorder calls that
+//! for other candidates too (custom elements that were not defined yet when recorded).
 
 use crate::core::ids::{IdMap, IdSet};
 
@@ -21,8 +26,11 @@ pub trait DomTree {
     fn id(&self, node: &Self::Node) -> Option<NodeId>;
     /// The node's id, assigning a fresh one if it has none; the flag is true when it was fresh.
     fn id_or_assign(&mut self, node: &Self::Node) -> (NodeId, bool);
-    /// The node's parent (a shadow root's host is not its parent).
+    /// The node's parent; a shadow root's parent is its host (the recording's tree, not the DOM's).
     fn parent(&self, node: &Self::Node) -> Option<Self::Node>;
+    /// The element's shadow root, when it has one the recorder can reach (open, or closed through
+    /// the extension API).
+    fn shadow_root(&self, node: &Self::Node) -> Option<Self::Node>;
     /// The node's next sibling.
     fn next_sibling(&self, node: &Self::Node) -> Option<Self::Node>;
     /// Whether the node is currently in the recorded document.
@@ -102,10 +110,21 @@ pub fn coalesce_deferring<T: DomTree>(
     let mut added_ids: IdSet<NodeId> = IdSet::default();
     let mut attr_targets: Vec<(T::Node, String)> = Vec::new();
     let mut text_targets: Vec<T::Node> = Vec::new();
+    // Recorded elements that records targeted: one may have attached a shadow root meanwhile.
+    let mut hosts: Vec<T::Node> = Vec::new();
+    let mut host_ids: IdSet<NodeId> = IdSet::default();
+    let mut note_host = |tree: &T, node: &T::Node| {
+        if let Some(id) = tree.id(node) {
+            if host_ids.insert(id) {
+                hosts.push(node.clone());
+            }
+        }
+    };
 
     for record in records {
         match record {
             RawRecord::ChildList { target, added: adds, removed } => {
+                note_host(tree, &target);
                 let parent = tree.id(&target);
                 for node in &removed {
                     if let (Some(parent), Some(id)) = (parent, tree.id(node)) {
@@ -124,7 +143,10 @@ pub fn coalesce_deferring<T: DomTree>(
                     }
                 }
             }
-            RawRecord::Attribute { target, name } => attr_targets.push((target, name)),
+            RawRecord::Attribute { target, name } => {
+                note_host(tree, &target);
+                attr_targets.push((target, name));
+            }
             RawRecord::Text { target } => text_targets.push(target),
         }
     }
@@ -164,6 +186,13 @@ pub fn coalesce_deferring<T: DomTree>(
         batch.adds.push(Addition { parent: parent_id, before, nodes });
     }
 
+    let hosts: Vec<T::Node> =
+        hosts.into_iter().filter(|h| tree.id(h).is_some_and(|id| !fresh.contains(&id) && !serialized.contains(&id))).collect();
+    for addition in late_shadow_roots(tree, hosts) {
+        serialized.extend(addition.nodes.iter().map(|n| n.id));
+        batch.adds.push(addition);
+    }
+
     let mut seen_attrs: IdSet<(NodeId, String)> = IdSet::default();
     for (node, name) in attr_targets {
         let Some(id) = tree.id(&node) else { continue };
@@ -190,6 +219,24 @@ pub fn coalesce_deferring<T: DomTree>(
         batch.texts.push(TextChange { id, text: tree.text(&node) });
     }
     (batch, deferred)
+}
+
+/// Additions for the shadow roots of recorded, connected `hosts` that the recording does not have
+/// yet (attached after the host was recorded): each root with its subtree, under its host.
+pub fn late_shadow_roots<T: DomTree>(tree: &mut T, hosts: impl IntoIterator<Item = T::Node>) -> Vec<Addition> {
+    let mut adds = Vec::new();
+    for host in hosts {
+        let Some(host_id) = tree.id(&host) else { continue };
+        let Some(root) = tree.shadow_root(&host) else { continue };
+        if tree.id(&root).is_some() || !tree.is_connected(&host) {
+            continue;
+        }
+        let nodes = tree.serialize(&root);
+        if !nodes.is_empty() {
+            adds.push(Addition { parent: host_id, before: None, nodes });
+        }
+    }
+    adds
 }
 
 /// Whether `start` or one of its ancestors is inserted in this batch. Answers are remembered per
@@ -243,9 +290,13 @@ fn next_present_sibling<T: DomTree>(
 pub(crate) mod fake {
     //! An arena DOM for host tests of the coalescer and of the replay.
     use super::*;
-    use crate::core::event::{ElementNode, NodeKind};
+    use crate::core::event::{ElementNode, NodeKind, ShadowMode};
 
-    /// A node of the fake tree.
+    /// The tag of fake shadow roots.
+    pub const SHADOW: &str = "#shadow-root";
+
+    /// A node of the fake tree. A shadow root has the tag [`SHADOW`], its host as `parent`, and
+    /// is its host's `shadow` (not one of its `children`).
     #[derive(Clone, Debug)]
     pub struct FakeNode {
         pub tag: Option<String>,
@@ -253,6 +304,7 @@ pub(crate) mod fake {
         pub attrs: Vec<(String, String)>,
         pub parent: Option<usize>,
         pub children: Vec<usize>,
+        pub shadow: Option<usize>,
         pub id: Option<NodeId>,
     }
 
@@ -266,18 +318,29 @@ pub(crate) mod fake {
 
     impl FakeDom {
         pub fn new() -> Self {
-            let doc = FakeNode { tag: None, text: String::new(), attrs: vec![], parent: None, children: vec![], id: None };
+            let doc = FakeNode { tag: None, text: String::new(), attrs: vec![], parent: None, children: vec![], shadow: None, id: None };
             let mut dom = FakeDom { nodes: vec![doc], next_id: 1, sibling_steps: Default::default() };
             dom.id_or_assign(&0);
             dom
         }
         pub fn element(&mut self, tag: &str) -> usize {
-            self.nodes.push(FakeNode { tag: Some(tag.into()), text: String::new(), attrs: vec![], parent: None, children: vec![], id: None });
+            self.nodes.push(FakeNode { tag: Some(tag.into()), text: String::new(), attrs: vec![], parent: None, children: vec![], shadow: None, id: None });
             self.nodes.len() - 1
         }
         pub fn text_node(&mut self, text: &str) -> usize {
-            self.nodes.push(FakeNode { tag: None, text: text.into(), attrs: vec![], parent: None, children: vec![], id: None });
+            self.nodes.push(FakeNode { tag: None, text: text.into(), attrs: vec![], parent: None, children: vec![], shadow: None, id: None });
             self.nodes.len() - 1
+        }
+        /// Attaches a shadow root to `host` (which must not have one) and returns it.
+        pub fn attach_shadow(&mut self, host: usize) -> usize {
+            assert!(self.nodes[host].shadow.is_none(), "one shadow root per host");
+            let root = self.element(SHADOW);
+            self.nodes[root].parent = Some(host);
+            self.nodes[host].shadow = Some(root);
+            root
+        }
+        pub fn is_shadow_root(&self, node: usize) -> bool {
+            self.nodes[node].tag.as_deref() == Some(SHADOW)
         }
         pub fn insert(&mut self, parent: usize, child: usize, before: Option<usize>) {
             self.detach(child);
@@ -321,6 +384,9 @@ pub(crate) mod fake {
         fn parent(&self, node: &usize) -> Option<usize> {
             self.nodes[*node].parent
         }
+        fn shadow_root(&self, node: &usize) -> Option<usize> {
+            self.nodes[*node].shadow
+        }
         fn next_sibling(&self, node: &usize) -> Option<usize> {
             self.sibling_steps.set(self.sibling_steps.get() + 1);
             let p = self.nodes[*node].parent?;
@@ -351,6 +417,7 @@ pub(crate) mod fake {
                 let fake = &self.nodes[n];
                 let kind = match (&fake.tag, n) {
                     (_, 0) => NodeKind::Document,
+                    (Some(tag), _) if tag == SHADOW => NodeKind::ShadowRoot { mode: ShadowMode::Open },
                     (Some(tag), _) => NodeKind::Element(ElementNode {
                         tag: tag.clone(),
                         ns: None,
@@ -361,6 +428,7 @@ pub(crate) mod fake {
                     (None, _) => NodeKind::Text { text: fake.text.clone() },
                 };
                 stack.extend(fake.children.iter().rev().map(|&c| (c, Some(id))));
+                stack.extend(fake.shadow.map(|r| (r, Some(id)))); // the shadow root comes first
                 out.push(SerializedNode { id, parent, kind });
             }
             out
@@ -563,5 +631,94 @@ mod tests {
         let batch = coalesce(&mut dom, vec![remove(body, vec![p1]), RawRecord::Attribute { target: p1, name: "class".into() }]);
         assert_eq!(batch.removes.len(), 1);
         assert!(batch.attrs.is_empty());
+    }
+
+    use crate::core::event::{NodeKind, ShadowMode};
+
+    #[test]
+    fn a_host_inserted_with_its_shadow_root_carries_it_first() {
+        let (mut dom, body, _, _) = recorded_page();
+        let host = dom.element("x-card");
+        let light = dom.text_node("light");
+        dom.insert(host, light, None);
+        let root = dom.attach_shadow(host);
+        let inner = dom.element("slot");
+        dom.insert(root, inner, None);
+        dom.insert(body, host, None);
+        let batch = coalesce(&mut dom, vec![add(body, vec![host])]);
+        assert_eq!(batch.adds.len(), 1);
+        let nodes = &batch.adds[0].nodes;
+        let (h, r) = (dom.id(&host).unwrap(), dom.id(&root).unwrap());
+        assert_eq!(nodes.len(), 4);
+        assert_eq!((nodes[1].id, nodes[1].parent, &nodes[1].kind), (r, Some(h), &NodeKind::ShadowRoot { mode: ShadowMode::Open }));
+        assert_eq!((nodes[2].id, nodes[2].parent), (dom.id(&inner).unwrap(), Some(r)), "inside the root: the root is the parent");
+        assert_eq!((nodes[3].id, nodes[3].parent), (dom.id(&light).unwrap(), Some(h)), "light children after the root");
+    }
+
+    #[test]
+    fn changes_inside_a_recorded_shadow_root_name_the_root() {
+        let (mut dom, body, _, _) = recorded_page();
+        let host = dom.element("x-card");
+        let root = dom.attach_shadow(host);
+        dom.insert(body, host, None);
+        coalesce(&mut dom, vec![add(body, vec![host])]);
+        let span = dom.element("span");
+        dom.insert(root, span, None);
+        let batch = coalesce(&mut dom, vec![add(root, vec![span])]);
+        assert_eq!(batch.adds.len(), 1);
+        assert_eq!(batch.adds[0].parent, dom.id(&root).unwrap());
+        dom.detach(span);
+        let batch = coalesce(&mut dom, vec![remove(root, vec![span])]);
+        assert_eq!(batch.removes, vec![Removal { parent: dom.id(&root).unwrap(), id: dom.id(&span).unwrap() }]);
+    }
+
+    #[test]
+    fn a_shadow_root_attached_after_recording_is_added_when_its_host_is_touched() {
+        let (mut dom, _, p1, _) = recorded_page();
+        let root = dom.attach_shadow(p1);
+        let inner = dom.text_node("inside");
+        dom.insert(root, inner, None);
+        // Attaching makes no record: nothing to see until something touches the host.
+        assert!(coalesce(&mut dom, Vec::<RawRecord<usize>>::new()).is_empty());
+        dom.set_attr(p1, "class", "ready");
+        let batch = coalesce(&mut dom, vec![RawRecord::Attribute { target: p1, name: "class".into() }]);
+        assert_eq!(batch.attrs.len(), 1);
+        assert_eq!(batch.adds.len(), 1, "{batch:?}");
+        let a = &batch.adds[0];
+        assert_eq!((a.parent, a.before), (dom.id(&p1).unwrap(), None));
+        assert_eq!(a.nodes.iter().map(|n| n.id).collect::<Vec<_>>(), vec![dom.id(&root).unwrap(), dom.id(&inner).unwrap()]);
+        // Once recorded it is not added again.
+        dom.set_attr(p1, "class", "again");
+        let batch = coalesce(&mut dom, vec![RawRecord::Attribute { target: p1, name: "class".into() }]);
+        assert!(batch.adds.is_empty());
+    }
+
+    #[test]
+    fn late_roots_need_a_recorded_connected_host() {
+        let (mut dom, body, p1, _) = recorded_page();
+        let stranger = dom.element("x-new");
+        dom.attach_shadow(stranger);
+        dom.insert(body, stranger, None); // not recorded: its insertion will carry the root
+        dom.attach_shadow(p1);
+        dom.detach(p1);
+        assert!(late_shadow_roots(&mut dom, vec![stranger, p1]).is_empty());
+        dom.insert(body, p1, None);
+        assert_eq!(late_shadow_roots(&mut dom, vec![p1]).len(), 1);
+    }
+
+    #[test]
+    fn a_host_moved_with_changes_inside_its_root_is_one_addition() {
+        let (mut dom, body, p1, _) = recorded_page();
+        let host = dom.element("x-card");
+        let root = dom.attach_shadow(host);
+        dom.insert(body, host, None);
+        coalesce(&mut dom, vec![add(body, vec![host])]);
+        // One task: the host moves into p1 and its shadow root gains a node.
+        dom.insert(p1, host, None);
+        let b = dom.element("b");
+        dom.insert(root, b, None);
+        let batch = coalesce(&mut dom, vec![remove(body, vec![host]), add(p1, vec![host]), add(root, vec![b])]);
+        assert_eq!(batch.adds.len(), 1, "{batch:?}");
+        assert_eq!(batch.adds[0].nodes.len(), 3);
     }
 }

@@ -74,6 +74,54 @@ pub enum EventData {
         /// innerHeight in CSS pixels.
         height: u32,
     },
+    /// Rules of a stylesheet that lives in the CSSOM changed (see [`SheetRules`]).
+    SheetRules(SheetRules),
+    /// The `adoptedStyleSheets` of a document or shadow root are now these constructed sheets.
+    Adopted {
+        /// The document or shadow root.
+        target: NodeId,
+        /// The sheets in order, by the ids of their [`SheetRules`] events (`SheetRef::Sheet`).
+        sheets: Vec<u32>,
+    },
+}
+
+/// Rules of a stylesheet that are not in any recorded text: a `<style>` (or captured `<link>`)
+/// whose sheet was changed with `insertRule`/`deleteRule`, or a constructed sheet (`new
+/// CSSStyleSheet`, `replaceSync`) that documents and shadow roots adopt. Rules `start..start +
+/// deleted` (to the end when `deleted` is absent) are replaced by `rules`: the first event for a
+/// sheet replaces everything, later ones carry only what changed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SheetRules {
+    /// Which sheet.
+    #[serde(flatten)]
+    pub sheet: SheetRef,
+    /// Index of the first rule replaced.
+    pub start: u32,
+    /// How many rules are replaced; all from `start` on when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<u32>,
+    /// The new rules, one `cssText` each.
+    pub rules: Vec<String>,
+}
+
+/// A stylesheet, as [`SheetRules`] names it: `"owner": <node id>` or `"sheet": <sheet id>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SheetRef {
+    /// The sheet of a recorded `<style>` or `<link>` element.
+    Owner(NodeId),
+    /// A constructed sheet, by an id the recorder gives it (per page, from 1).
+    Sheet(u32),
+}
+
+/// Whether a shadow root is open (reachable from the page as `element.shadowRoot`) or closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShadowMode {
+    /// `attachShadow({mode: "open"})`.
+    Open,
+    /// `attachShadow({mode: "closed"})`.
+    Closed,
 }
 
 /// A full serialisation of a document, taken when a page starts being recorded.
@@ -150,6 +198,12 @@ pub enum NodeKind {
     Comment {
         /// Its data.
         text: String,
+    },
+    /// The shadow root of the element that is its parent in the flat list. It comes before the
+    /// host's other children, and the nodes inside it name it as their parent.
+    ShadowRoot {
+        /// Open or closed.
+        mode: ShadowMode,
     },
 }
 
@@ -328,5 +382,32 @@ mod tests {
     fn unknown_event_kind_is_an_error() {
         let err = serde_json::from_str::<Event>(r#"{"t":1,"page":0,"data":{"kind":"teleport"}}"#).unwrap_err();
         assert!(err.to_string().contains("teleport"), "{err}");
+    }
+
+    #[test]
+    fn shadow_roots_and_sheet_events_have_a_flat_compact_form() {
+        let root = SerializedNode { id: 9, parent: Some(4), kind: NodeKind::ShadowRoot { mode: ShadowMode::Closed } };
+        assert_eq!(serde_json::to_string(&root).unwrap(), r#"{"id":9,"parent":4,"type":"shadow_root","mode":"closed"}"#);
+        let rules = EventData::SheetRules(SheetRules { sheet: SheetRef::Owner(12), start: 3, deleted: Some(1), rules: vec![".a{color:red}".into()] });
+        assert_eq!(serde_json::to_string(&rules).unwrap(), r#"{"kind":"sheet_rules","owner":12,"start":3,"deleted":1,"rules":[".a{color:red}"]}"#);
+        let all = EventData::SheetRules(SheetRules { sheet: SheetRef::Sheet(2), start: 0, deleted: None, rules: vec![] });
+        assert_eq!(serde_json::to_string(&all).unwrap(), r#"{"kind":"sheet_rules","sheet":2,"start":0,"rules":[]}"#);
+        let adopted = EventData::Adopted { target: 9, sheets: vec![2, 1] };
+        assert_eq!(serde_json::to_string(&adopted).unwrap(), r#"{"kind":"adopted","target":9,"sheets":[2,1]}"#);
+        for data in [rules, all, adopted] {
+            let event = Event { t: 1.0, page: 0, data };
+            let back: Event = serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
+            assert_eq!(back, event);
+        }
+        let back: SerializedNode = serde_json::from_str(&serde_json::to_string(&root).unwrap()).unwrap();
+        assert_eq!(back, root);
+    }
+
+    #[test]
+    fn a_sheet_event_must_name_exactly_one_sheet() {
+        let neither = r#"{"t":1,"page":0,"data":{"kind":"sheet_rules","start":0,"rules":[]}}"#;
+        assert!(serde_json::from_str::<Event>(neither).is_err());
+        let bad_mode = r#"{"id":1,"type":"shadow_root","mode":"ajar"}"#;
+        assert!(serde_json::from_str::<SerializedNode>(bad_mode).is_err());
     }
 }

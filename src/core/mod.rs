@@ -3,6 +3,7 @@
 pub mod chunk;
 pub mod coalesce;
 pub mod css;
+pub mod cssom;
 pub mod event;
 pub mod format;
 pub mod ids;

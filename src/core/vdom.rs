@@ -7,10 +7,15 @@
 //! on its way out, so no operation can carry recorded code into the replay frame; recorded CSS
 //! (`<style>` text, captured stylesheets) goes through [`sanitize_css`] with the recorded
 //! document's base URL, so that its relative URLs keep pointing at the recorded site.
+//!
+//! A shadow root is a child of its host in the model (always the host's first child) and is
+//! attached, not inserted. Stylesheets that live only in the CSSOM (rules inserted into a
+//! `<style>`'s sheet, constructed sheets adopted by documents and shadow roots) are kept beside
+//! the tree and applied once their owners are in the replayed document.
 
 use crate::core::ids::IdMap;
 
-use crate::core::event::{Event, EventData, FormState, MutationBatch, NodeId, NodeKind, SerializedNode, Snapshot};
+use crate::core::event::{Event, EventData, FormState, MutationBatch, NodeId, NodeKind, SerializedNode, ShadowMode, SheetRef, SheetRules, Snapshot};
 use crate::core::sanitize::{sanitize_attribute, sanitize_css, sanitize_element};
 use crate::core::url::resolve;
 
@@ -85,6 +90,26 @@ pub enum DomOp {
         id: NodeId,
         /// Every id in the removed subtree, the node first, so the shell can forget them.
         subtree: Vec<NodeId>,
+    },
+    /// Attach a shadow root known by `id` to the element `host` (the shadow root's creation).
+    AttachShadow {
+        /// The host element.
+        host: NodeId,
+        /// The shadow root's id.
+        id: NodeId,
+        /// Open or closed, as recorded.
+        mode: ShadowMode,
+    },
+    /// Replace rules of a sheet: the sheet of an element (a `<style>` in the document), or a
+    /// constructed sheet (created on first use). Same meaning as the [`SheetRules`] event.
+    SheetRules(SheetRules),
+    /// Set the `adoptedStyleSheets` of the document or of a shadow root to these constructed
+    /// sheets.
+    Adopt {
+        /// The document or shadow root.
+        id: NodeId,
+        /// Constructed sheets, by id.
+        sheets: Vec<u32>,
     },
     /// Set a text or comment node's data.
     SetText {
@@ -182,6 +207,12 @@ pub struct VirtualDom {
     title: String,
     /// While set, events update the model only: no operations are built (see [`Self::update`]).
     quiet: bool,
+    /// Rules of constructed stylesheets, by sheet id.
+    sheets: IdMap<u32, Vec<String>>,
+    /// CSSOM rules of `<style>`/`<link>` elements whose sheet differs from their text.
+    owner_rules: IdMap<NodeId, Vec<String>>,
+    /// `adoptedStyleSheets` of the document and shadow roots.
+    adopted: IdMap<NodeId, Vec<u32>>,
 }
 
 impl VirtualDom {
@@ -285,7 +316,50 @@ impl VirtualDom {
                 self.viewport = (*width, *height);
                 ops.push(DomOp::Viewport { width: *width, height: *height });
             }
+            EventData::SheetRules(change) => {
+                if self.apply_sheet_rules(change) {
+                    ops.push(DomOp::SheetRules(change.clone()));
+                }
+            }
+            EventData::Adopted { target, sheets } => {
+                let is_root = self.nodes.get(target).is_some_and(|n| matches!(n.kind, NodeKind::Document | NodeKind::ShadowRoot { .. }));
+                if is_root {
+                    if sheets.is_empty() {
+                        self.adopted.remove(target);
+                    } else {
+                        self.adopted.insert(*target, sheets.clone());
+                    }
+                    ops.push(DomOp::Adopt { id: *target, sheets: sheets.clone() });
+                }
+            }
         }
+    }
+
+    /// Applies a change of CSSOM rules to the model; false when it does not apply (an unknown
+    /// owner, or a partial change to a sheet the model has no rules for).
+    fn apply_sheet_rules(&mut self, change: &SheetRules) -> bool {
+        let rules = match change.sheet {
+            SheetRef::Owner(id) => {
+                if !matches!(self.nodes.get(&id), Some(VNode { kind: NodeKind::Element(_), .. })) {
+                    return false;
+                }
+                self.owner_rules.get_mut(&id)
+            }
+            SheetRef::Sheet(id) => self.sheets.get_mut(&id),
+        };
+        let whole = change.start == 0 && change.deleted.is_none();
+        match (rules, whole) {
+            (Some(rules), _) => splice_rules(rules, change),
+            (None, true) => {
+                let rules = change.rules.clone();
+                match change.sheet {
+                    SheetRef::Owner(id) => self.owner_rules.insert(id, rules),
+                    SheetRef::Sheet(id) => self.sheets.insert(id, rules),
+                };
+            }
+            (None, false) => return false,
+        }
+        true
     }
 
     fn load(&mut self, snapshot: &Snapshot, page: u32) {
@@ -373,21 +447,44 @@ impl VirtualDom {
             self.remove_subtree(root.id);
         }
         if let Some(p) = parent {
+            if !self.can_hold(p, &root.kind) {
+                return None;
+            }
             let siblings = &mut self.nodes.get_mut(&p)?.children;
-            let pos = before.and_then(|b| siblings.iter().position(|&c| c == b)).unwrap_or(siblings.len());
+            let pos = match root.kind {
+                NodeKind::ShadowRoot { .. } => 0,
+                _ => before.and_then(|b| siblings.iter().position(|&c| c == b)).unwrap_or(siblings.len()),
+            };
             siblings.insert(pos, root.id);
         }
         self.nodes.insert(root.id, VNode { kind: root.kind.clone(), parent, children: vec![] });
         for n in &nodes[1..] {
             let Some(p) = n.parent else { continue };
-            if self.nodes.contains_key(&n.id) {
+            if self.nodes.contains_key(&n.id) || !self.can_hold(p, &n.kind) {
                 continue; // a duplicate id would corrupt the tree
             }
             let Some(pnode) = self.nodes.get_mut(&p) else { continue };
-            pnode.children.push(n.id);
+            match n.kind {
+                NodeKind::ShadowRoot { .. } => pnode.children.insert(0, n.id),
+                _ => pnode.children.push(n.id),
+            }
             self.nodes.insert(n.id, VNode { kind: n.kind.clone(), parent: Some(p), children: vec![] });
         }
         Some(root.id)
+    }
+
+    /// Whether `parent` can take a child of this kind: a shadow root only under an element that
+    /// has none yet.
+    fn can_hold(&self, parent: NodeId, kind: &NodeKind) -> bool {
+        if !matches!(kind, NodeKind::ShadowRoot { .. }) {
+            return true;
+        }
+        self.nodes.get(&parent).is_some_and(|p| matches!(p.kind, NodeKind::Element(_)) && self.shadow_root_of(p).is_none())
+    }
+
+    fn shadow_root_of(&self, host: &VNode) -> Option<NodeId> {
+        let first = *host.children.first()?;
+        matches!(self.nodes.get(&first)?.kind, NodeKind::ShadowRoot { .. }).then_some(first)
     }
 
     /// Removes a node and its subtree from the model; returns the removed ids, the node first.
@@ -403,6 +500,8 @@ impl VirtualDom {
             if let Some(node) = self.nodes.remove(&n) {
                 removed.push(n);
                 self.scrolls.remove(&n);
+                self.owner_rules.remove(&n);
+                self.adopted.remove(&n);
                 if self.focus == Some(n) {
                     self.focus = None;
                 }
@@ -420,10 +519,12 @@ impl VirtualDom {
             || batch.attrs.iter().any(|c| matches!(self.nodes.get(&c.id), Some(VNode { kind: NodeKind::Element(e), .. }) if e.tag.eq_ignore_ascii_case("base")));
         for r in &batch.removes {
             if self.nodes.get(&r.id).is_some_and(|n| n.parent == Some(r.parent)) {
+                self.owner_rules.remove(&r.parent); // a <style> whose text changes is parsed again
                 let subtree = self.remove_subtree(r.id);
                 ops.push(DomOp::Remove { id: r.id, subtree });
             }
         }
+        let mut late = Vec::new();
         for a in &batch.adds {
             let Some(root) = a.nodes.first() else { continue };
             if !self.nodes.contains_key(&a.parent) {
@@ -433,11 +534,22 @@ impl VirtualDom {
                 let subtree = self.remove_subtree(root.id);
                 ops.push(DomOp::Remove { id: root.id, subtree });
             }
+            if matches!(root.kind, NodeKind::ShadowRoot { .. }) {
+                // A host has one shadow root; a newer one replaces what the model had.
+                if let Some(old) = self.nodes.get(&a.parent).and_then(|host| self.shadow_root_of(host)) {
+                    let subtree = self.remove_subtree(old);
+                    ops.push(DomOp::Remove { id: old, subtree });
+                }
+            }
+            self.owner_rules.remove(&a.parent);
             let before = a.before.filter(|b| self.nodes.get(b).is_some_and(|n| n.parent == Some(a.parent)));
             if let Some(id) = self.insert_subtree(&a.nodes, Some(a.parent), before) {
                 if !self.quiet {
-                    self.create_into(id, ops);
-                    ops.push(DomOp::Insert { parent: a.parent, id, before });
+                    self.create_into(id, ops, &mut late);
+                    if !matches!(self.nodes[&id].kind, NodeKind::ShadowRoot { .. }) {
+                        ops.push(DomOp::Insert { parent: a.parent, id, before });
+                    }
+                    ops.append(&mut late);
                 }
             }
         }
@@ -466,8 +578,11 @@ impl VirtualDom {
             }
         }
         for t in &batch.texts {
-            if let Some(VNode { kind: NodeKind::Text { text } | NodeKind::Comment { text }, .. }) = self.nodes.get_mut(&t.id) {
+            if let Some(VNode { kind: NodeKind::Text { text } | NodeKind::Comment { text }, parent, .. }) = self.nodes.get_mut(&t.id) {
                 text.clone_from(&t.text);
+                if let Some(parent) = *parent {
+                    self.owner_rules.remove(&parent);
+                }
                 if !self.quiet {
                     ops.push(DomOp::SetText { id: t.id, text: self.frame_text(t.id, &t.text) });
                 }
@@ -495,13 +610,23 @@ impl VirtualDom {
         });
         ops.push(DomOp::Viewport { width: self.viewport.0, height: self.viewport.1 });
         ops.push(DomOp::Reset { document: doc, doctype });
+        let mut sheets: Vec<_> = self.sheets.iter().collect();
+        sheets.sort_by_key(|(id, _)| **id);
+        for (&id, rules) in sheets {
+            ops.push(DomOp::SheetRules(SheetRules { sheet: SheetRef::Sheet(id), start: 0, deleted: None, rules: rules.clone() }));
+        }
+        let mut late = Vec::new();
         for &child in &root.children {
             if matches!(self.nodes[&child].kind, NodeKind::Doctype { .. }) {
                 continue;
             }
-            self.create_into(child, ops);
+            self.create_into(child, ops, &mut late);
             ops.push(DomOp::Insert { parent: doc, id: child, before: None });
         }
+        if let Some(sheets) = self.adopted.get(&doc) {
+            ops.push(DomOp::Adopt { id: doc, sheets: sheets.clone() });
+        }
+        ops.append(&mut late);
         let mut scrolls: Vec<_> = self.scrolls.iter().collect();
         scrolls.sort_by_key(|(id, _)| **id);
         for (&id, &(x, y)) in scrolls {
@@ -516,14 +641,24 @@ impl VirtualDom {
     }
 
     /// Operations that build the detached subtree rooted at `id`: every node is created (with its
-    /// sanitised attributes), then children are attached in order, then form state is set (a
-    /// `<select>` needs its options first).
-    fn create_into(&self, id: NodeId, ops: &mut Vec<DomOp>) {
+    /// sanitised attributes; a shadow root is attached to its host), then children are inserted
+    /// in order, then form state is set (a `<select>` needs its options first). What needs the
+    /// subtree in the document (CSSOM rules, adopted sheets) goes to `late`, for the caller to
+    /// apply once it has inserted the subtree.
+    fn create_into(&self, id: NodeId, ops: &mut Vec<DomOp>, late: &mut Vec<DomOp>) {
         let mut order = Vec::new();
         let mut stack = vec![id];
         while let Some(n) = stack.pop() {
             let Some(node) = self.nodes.get(&n) else { continue };
             match &node.kind {
+                NodeKind::ShadowRoot { mode } => {
+                    let Some(host) = node.parent else { continue };
+                    ops.push(DomOp::AttachShadow { host, id: n, mode: *mode });
+                    if let Some(sheets) = self.adopted.get(&n) {
+                        late.push(DomOp::Adopt { id: n, sheets: sheets.clone() });
+                    }
+                    stack.extend(node.children.iter().rev());
+                }
                 NodeKind::Element(e) => {
                     let safe = sanitize_element(&e.tag, &e.attrs, e.css.as_deref(), &self.base);
                     ops.push(DomOp::CreateElement { id: n, tag: safe.tag, ns: e.ns.clone() });
@@ -532,6 +667,9 @@ impl VirtualDom {
                     }
                     if let Some(css) = safe.css {
                         ops.push(DomOp::SetStyleText { id: n, css });
+                    }
+                    if let Some(rules) = self.owner_rules.get(&n) {
+                        late.push(DomOp::SheetRules(SheetRules { sheet: SheetRef::Owner(n), start: 0, deleted: None, rules: rules.clone() }));
                     }
                     stack.extend(node.children.iter().rev());
                 }
@@ -542,7 +680,7 @@ impl VirtualDom {
             order.push(n);
         }
         for &n in &order {
-            if n == id {
+            if n == id || matches!(self.nodes[&n].kind, NodeKind::ShadowRoot { .. }) {
                 continue;
             }
             if let Some(parent) = self.nodes[&n].parent {
@@ -575,6 +713,7 @@ impl VirtualDom {
                 }
                 NodeKind::Text { text } => format!("{text:?}"),
                 NodeKind::Comment { text } => format!("<!--{text}-->"),
+                NodeKind::ShadowRoot { mode } => format!("#shadow-root ({mode:?})"),
             };
             out.push_str(&"  ".repeat(depth));
             out.push_str(&line);
@@ -585,6 +724,13 @@ impl VirtualDom {
         }
         out
     }
+}
+
+/// Replaces rules `start..start + deleted` (clamped to the list) by the change's rules.
+fn splice_rules(rules: &mut Vec<String>, change: &SheetRules) {
+    let start = (change.start as usize).min(rules.len());
+    let end = change.deleted.map_or(rules.len(), |d| start.saturating_add(d as usize).min(rules.len()));
+    rules.splice(start..end, change.rules.iter().cloned());
 }
 
 /// The doctype as markup for `document.write`. The name is kept only if it is a plain word and
@@ -604,7 +750,147 @@ fn doctype_markup(name: &str, public_id: &str, system_id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::doctype_markup;
+    use super::*;
+    use crate::core::event::{Addition, ElementNode, TextChange};
+
+    fn el(id: NodeId, parent: Option<NodeId>, tag: &str) -> SerializedNode {
+        SerializedNode { id, parent, kind: NodeKind::Element(ElementNode { tag: tag.into(), ns: None, attrs: vec![], form: None, css: None }) }
+    }
+    fn text(id: NodeId, parent: NodeId, t: &str) -> SerializedNode {
+        SerializedNode { id, parent: Some(parent), kind: NodeKind::Text { text: t.into() } }
+    }
+    fn root(id: NodeId, host: NodeId) -> SerializedNode {
+        SerializedNode { id, parent: Some(host), kind: NodeKind::ShadowRoot { mode: ShadowMode::Open } }
+    }
+    fn event(data: EventData) -> Event {
+        Event { t: 0.0, page: 0, data }
+    }
+    fn snapshot(nodes: Vec<SerializedNode>) -> Event {
+        event(EventData::Snapshot(Snapshot { url: String::new(), title: String::new(), width: 1, height: 1, nodes, scrolls: vec![], focus: None }))
+    }
+    fn mutation(batch: MutationBatch) -> Event {
+        event(EventData::Mutation(batch))
+    }
+    fn rules(sheet: SheetRef, start: u32, deleted: Option<u32>, rules: &[&str]) -> SheetRules {
+        SheetRules { sheet, start, deleted, rules: rules.iter().map(|r| r.to_string()).collect() }
+    }
+    fn position(ops: &[DomOp], f: impl Fn(&DomOp) -> bool) -> usize {
+        ops.iter().position(f).unwrap_or_else(|| panic!("no such op in {ops:#?}"))
+    }
+
+    /// document 1 > html 2 > body 3 > x-card 4 (shadow root 5 > slot 6; light text 7).
+    fn page_with_a_shadow_host() -> Vec<SerializedNode> {
+        vec![
+            SerializedNode { id: 1, parent: None, kind: NodeKind::Document },
+            el(2, Some(1), "html"),
+            el(3, Some(2), "body"),
+            el(4, Some(3), "x-card"),
+            root(5, 4),
+            el(6, Some(5), "slot"),
+            text(7, 4, "light"),
+        ]
+    }
+
+    #[test]
+    fn shadow_roots_are_attached_before_their_content_and_never_inserted() {
+        let mut vdom = VirtualDom::default();
+        let ops = vdom.apply(&snapshot(page_with_a_shadow_host()));
+        let attach = position(&ops, |o| matches!(o, DomOp::AttachShadow { host: 4, id: 5, mode: ShadowMode::Open }));
+        assert!(attach > position(&ops, |o| matches!(o, DomOp::CreateElement { id: 4, .. })));
+        assert!(attach < position(&ops, |o| matches!(o, DomOp::Insert { parent: 5, id: 6, .. })));
+        assert!(!ops.iter().any(|o| matches!(o, DomOp::Insert { id: 5, .. })), "a shadow root is attached, not inserted");
+        assert!(ops.iter().any(|o| matches!(o, DomOp::Insert { parent: 4, id: 7, .. })));
+        assert_eq!(vdom.outline(), "#document\n  <html>\n    <body>\n      <x-card>\n        #shadow-root (Open)\n          <slot>\n        \"light\"\n");
+    }
+
+    #[test]
+    fn a_late_shadow_root_goes_first_under_its_host_and_replaces_an_older_one() {
+        let mut nodes = page_with_a_shadow_host();
+        nodes.truncate(4);
+        nodes.push(text(7, 4, "light"));
+        let mut vdom = VirtualDom::default();
+        vdom.apply(&snapshot(nodes));
+        let add = |nodes| mutation(MutationBatch { adds: vec![Addition { parent: 4, before: None, nodes }], ..Default::default() });
+        let ops = vdom.apply(&add(vec![root(5, 4), text(8, 5, "inside")]));
+        assert_eq!(
+            ops,
+            vec![
+                DomOp::AttachShadow { host: 4, id: 5, mode: ShadowMode::Open },
+                DomOp::CreateText { id: 8, text: "inside".into() },
+                DomOp::Insert { parent: 5, id: 8, before: None },
+            ]
+        );
+        assert!(vdom.outline().contains("<x-card>\n        #shadow-root (Open)\n          \"inside\"\n        \"light\""), "{}", vdom.outline());
+        let ops = vdom.apply(&add(vec![root(9, 4)]));
+        assert_eq!(ops[0], DomOp::Remove { id: 5, subtree: vec![5, 8] });
+        assert_eq!(vdom.outline().matches("#shadow-root").count(), 1);
+    }
+
+    #[test]
+    fn malformed_shadow_roots_are_skipped() {
+        let mut vdom = VirtualDom::default();
+        // Under a text node, and a second root for one host in the same list.
+        vdom.apply(&snapshot(vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }, el(2, Some(1), "html"), text(3, 2, "t"), root(4, 3), root(5, 2), root(6, 2)]));
+        assert_eq!(vdom.outline(), "#document\n  <html>\n    #shadow-root (Open)\n    \"t\"\n");
+    }
+
+    #[test]
+    fn cssom_rules_of_a_style_are_applied_after_insertion_and_dropped_when_its_text_changes() {
+        let mut nodes = page_with_a_shadow_host();
+        nodes.push(el(8, Some(5), "style"));
+        nodes.push(text(9, 8, "/* empty */"));
+        let mut vdom = VirtualDom::default();
+        vdom.apply(&snapshot(nodes));
+        let full = rules(SheetRef::Owner(8), 0, None, &[".a{color:red}", ".b{color:blue}"]);
+        assert_eq!(vdom.apply(&event(EventData::SheetRules(full.clone()))), vec![DomOp::SheetRules(full.clone())]);
+        // A later change carries only what changed.
+        let insert = rules(SheetRef::Owner(8), 1, Some(0), &[".c{}"]);
+        vdom.apply(&event(EventData::SheetRules(insert)));
+        let ops = vdom.render();
+        let expected = DomOp::SheetRules(rules(SheetRef::Owner(8), 0, None, &[".a{color:red}", ".c{}", ".b{color:blue}"]));
+        let applied = position(&ops, |o| *o == expected);
+        assert!(applied > position(&ops, |o| matches!(o, DomOp::Insert { parent: 1, .. })), "once the style is in the document");
+        // New text: the page parses the sheet again, and so does the replay.
+        vdom.apply(&mutation(MutationBatch { texts: vec![TextChange { id: 9, text: ".d{}".into() }], ..Default::default() }));
+        assert!(!vdom.render().iter().any(|o| matches!(o, DomOp::SheetRules(_))));
+        // A partial change to rules the model does not have is ignored; so is an unknown owner.
+        assert!(vdom.apply(&event(EventData::SheetRules(rules(SheetRef::Owner(8), 0, Some(1), &["x{}"])))).is_empty());
+        assert!(vdom.apply(&event(EventData::SheetRules(rules(SheetRef::Owner(99), 0, None, &["x{}"])))).is_empty());
+    }
+
+    #[test]
+    fn adopted_sheets_are_rendered_for_documents_and_shadow_roots() {
+        let mut vdom = VirtualDom::default();
+        vdom.apply(&snapshot(page_with_a_shadow_host()));
+        for e in [
+            EventData::SheetRules(rules(SheetRef::Sheet(1), 0, None, &[":host{display:block}"])),
+            EventData::SheetRules(rules(SheetRef::Sheet(2), 0, None, &["p{}"])),
+            EventData::Adopted { target: 5, sheets: vec![1, 2] },
+            EventData::Adopted { target: 1, sheets: vec![2] },
+        ] {
+            assert_eq!(vdom.apply(&event(e)).len(), 1);
+        }
+        assert!(vdom.apply(&event(EventData::Adopted { target: 6, sheets: vec![1] })).is_empty(), "a slot adopts nothing");
+        let ops = vdom.render();
+        let sheet = position(&ops, |o| matches!(o, DomOp::SheetRules(SheetRules { sheet: SheetRef::Sheet(2), .. })));
+        assert!(sheet > position(&ops, |o| matches!(o, DomOp::Reset { .. })));
+        let adopt_root = position(&ops, |o| *o == DomOp::Adopt { id: 5, sheets: vec![1, 2] });
+        let adopt_doc = position(&ops, |o| *o == DomOp::Adopt { id: 1, sheets: vec![2] });
+        let inserted = position(&ops, |o| matches!(o, DomOp::Insert { parent: 1, .. }));
+        assert!(sheet < inserted && inserted < adopt_root && inserted < adopt_doc);
+        // Removing the host forgets what its root adopted.
+        vdom.apply(&mutation(MutationBatch { removes: vec![crate::core::event::Removal { parent: 3, id: 4 }], ..Default::default() }));
+        assert!(!vdom.render().iter().any(|o| matches!(o, DomOp::Adopt { id: 5, .. })));
+    }
+
+    #[test]
+    fn rule_splices_are_clamped() {
+        let mut list = vec!["a".to_string(), "b".to_string()];
+        splice_rules(&mut list, &rules(SheetRef::Sheet(1), 9, Some(u32::MAX), &["z"]));
+        assert_eq!(list, ["a", "b", "z"]);
+        splice_rules(&mut list, &rules(SheetRef::Sheet(1), 1, Some(u32::MAX), &[]));
+        assert_eq!(list, ["a"]);
+    }
 
     #[test]
     fn doctypes_cannot_inject_markup() {

@@ -18,6 +18,8 @@
 //!   the walk records it afresh;
 //! - a slice's subtree goes in before the first following sibling the replay already has, which
 //!   is only looked for under parents that mutations inserted into during the walk.
+//!
+//! A shadow root is walked as the first child of its host ([`WalkTree::children`]).
 
 
 use crate::core::coalesce::{Deferred, DomTree};
@@ -26,7 +28,7 @@ use crate::core::ids::IdSet;
 
 /// What the walk needs of the live DOM beyond what the coalescer needs.
 pub trait WalkTree: DomTree {
-    /// The node's children, in order.
+    /// The node's children, in order, after its shadow root if it has one.
     fn children(&self, node: &Self::Node) -> Vec<Self::Node>;
     /// The node alone (its children are the walk's business), assigning its id; `None` for nodes
     /// that are never recorded (processing instructions and the like).
@@ -217,12 +219,15 @@ mod tests {
 
     impl WalkTree for FakeDom {
         fn children(&self, node: &usize) -> Vec<usize> {
-            self.nodes[*node].children.clone()
+            let n = &self.nodes[*node];
+            n.shadow.iter().chain(n.children.iter()).copied().collect()
         }
         fn serialize_node(&mut self, node: &usize, parent: Option<NodeId>) -> Option<SerializedNode> {
             let children = std::mem::take(&mut self.nodes[*node].children);
+            let shadow = self.nodes[*node].shadow.take();
             let serialized = self.serialize(node).pop();
             self.nodes[*node].children = children;
+            self.nodes[*node].shadow = shadow;
             serialized.map(|n| SerializedNode { parent, ..n })
         }
         fn same(&self, a: &usize, b: &usize) -> bool {
@@ -272,6 +277,13 @@ mod tests {
             let t = dom.text_node(&format!("t{i}"));
             dom.insert(el, t, None);
             elements.push(el);
+            if i % 7 == 3 && parent != 0 && dom.nodes[parent].shadow.is_none() {
+                // Some elements host a shadow root, which later elements may be put into.
+                let root = dom.attach_shadow(parent);
+                let t = dom.text_node(&format!("shadow{i}"));
+                dom.insert(root, t, None);
+                elements.push(root);
+            }
         }
         dom
     }
@@ -283,14 +295,31 @@ mod tests {
 
     /// One random page change, with the records a MutationObserver would deliver for it.
     fn mutate(dom: &mut FakeDom, rng: &mut Lcg, round: usize) -> Vec<RawRecord<usize>> {
-        let live = attached(dom);
+        let all = attached(dom);
+        // Parents: elements and shadow roots. What moves, goes or changes: never a shadow root.
+        let parents: Vec<usize> = all.iter().copied().filter(|&n| dom.nodes[n].tag.is_some()).collect();
+        let live: Vec<usize> = all.iter().copied().filter(|&n| !dom.is_shadow_root(n)).collect();
         let elements: Vec<usize> = live.iter().copied().filter(|&n| dom.nodes[n].tag.is_some()).collect();
         let pick = |rng: &mut Lcg, from: &[usize]| from[rng.next(from.len())];
         let mut records = Vec::new();
-        match rng.next(6) {
+        match rng.next(7) {
+            // Attach a shadow root (with content) to an element; something then touches the host.
+            6 if !elements.is_empty() => {
+                let host = pick(rng, &elements);
+                if dom.nodes[host].shadow.is_some() {
+                    return records;
+                }
+                let root = dom.attach_shadow(host);
+                let el = dom.element("i");
+                dom.insert(root, el, None);
+                let t = dom.text_node(&format!("attached{round}"));
+                dom.insert(el, t, None);
+                dom.set_attr(host, "data-shadow", &round.to_string());
+                records.push(RawRecord::Attribute { target: host, name: "data-shadow".into() });
+            }
             // Insert a new element (with a child) somewhere, possibly before an existing child.
             0 | 1 => {
-                let parent = if elements.is_empty() || rng.next(8) == 0 { 0 } else { pick(rng, &elements) };
+                let parent = if parents.is_empty() || rng.next(8) == 0 { 0 } else { pick(rng, &parents) };
                 let el = dom.element("b");
                 let t = dom.text_node(&format!("new{round}"));
                 dom.insert(el, t, None);
@@ -307,9 +336,9 @@ mod tests {
                 records.push(RawRecord::ChildList { target: parent, added: vec![], removed: vec![n] });
             }
             // Move a node under another element (not into its own subtree).
-            3 if !live.is_empty() && !elements.is_empty() => {
+            3 if !live.is_empty() && !parents.is_empty() => {
                 let n = pick(rng, &live);
-                let target = pick(rng, &elements);
+                let target = pick(rng, &parents);
                 let mut a = Some(target);
                 while let Some(x) = a {
                     if x == n {
@@ -466,6 +495,7 @@ mod tests {
             n.id = None;
             n.parent = Some(n.parent.map_or(host, |p| if p == 0 { host } else { p + offset - 1 }));
             n.children = n.children.iter().map(|c| c + offset - 1).collect();
+            n.shadow = n.shadow.map(|r| r + offset - 1);
             dom.nodes.push(n);
             let _ = i;
         }
@@ -517,6 +547,9 @@ mod tests {
         assert!(second.snapshot.is_none());
         assert!(walk.is_done());
         assert!(second.adds.iter().all(|a| a.nodes[0].parent.is_none() && a.before.is_none()));
-        assert_eq!(nodes.len() + second.nodes, 1 + 300 * 2);
+        let shadow_roots = (1..dom.nodes.len()).filter(|&n| dom.is_shadow_root(n)).count();
+        assert!(shadow_roots > 10, "the page has shadow roots ({shadow_roots})");
+        assert_eq!(nodes.len() + second.nodes, 1 + attached(&dom).len());
+        assert_eq!(nodes.len() + second.nodes, 1 + 300 * 2 + shadow_roots * 2);
     }
 }
