@@ -8,6 +8,8 @@
 //! operations it shows the recorded hover and focus ([`crate::shell::frame_marks`]) and keeps the
 //! replay's own rules first in the frame's cascade ([`crate::shell::frame_css`]: Chrome's
 //! extension-page font cancelled, the browser's focus ring for the recorded focus).
+//! Constructed stylesheets are made with the frame's own `CSSStyleSheet`: a document adopts only
+//! sheets of its realm.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -19,7 +21,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Document, Element, HtmlElement, HtmlIFrameElement, HtmlInputElement, HtmlSelectElement, Node};
 
-use crate::core::event::{FormState, NodeId};
+use crate::core::event::{FormState, NodeId, ShadowMode, SheetRef, SheetRules};
 use crate::core::player::{PlayState, Player};
 use crate::core::vdom::{DomOp, MASK_PLACEHOLDER};
 use crate::shell::error::{Context, ShellError};
@@ -57,6 +59,8 @@ pub struct Renderer {
     doc: Option<Document>,
     nodes: HashMap<NodeId, Node>,
     document_id: Option<NodeId>,
+    /// Constructed stylesheets (of the frame's realm), by the recording's sheet ids.
+    sheets: HashMap<u32, web_sys::CssStyleSheet>,
     size: (u32, u32),
     /// The recorded pointer position and focus (with whether its ring shows).
     pointer_at: Option<(f64, f64)>,
@@ -82,6 +86,7 @@ impl Renderer {
             focus: None,
             marks: Marks::default(),
             frame_css: FrameCss::default(),
+            sheets: HashMap::new(),
             refused: 0,
         }
     }
@@ -138,6 +143,8 @@ impl Renderer {
                 self.frame_css.forget();
                 self.pointer_at = None;
                 self.focus = None;
+                self.sheets.clear();
+                let _ = js_sys::Reflect::set(&doc, &"adoptedStyleSheets".into(), &js_sys::Array::new());
                 self.nodes.insert(*document, doc.clone().into());
                 self.document_id = Some(*document);
                 self.doc = Some(doc);
@@ -189,6 +196,29 @@ impl Renderer {
                     self.nodes.remove(n);
                 }
             }
+            DomOp::AttachShadow { host, id, mode } => {
+                let host = self.element(*host)?;
+                let mode = match mode {
+                    ShadowMode::Open => web_sys::ShadowRootMode::Open,
+                    ShadowMode::Closed => web_sys::ShadowRootMode::Closed,
+                };
+                let root = match host.attach_shadow(&web_sys::ShadowRootInit::new(mode)) {
+                    Ok(root) => root,
+                    Err(_) => {
+                        // The host already has one (the recording replaced it): reuse it, emptied.
+                        let root = host.shadow_root()?;
+                        root.set_inner_html("");
+                        root
+                    }
+                };
+                self.nodes.insert(*id, root.into());
+            }
+            DomOp::SheetRules(change) => self.sheet_rules(change)?,
+            DomOp::Adopt { id, sheets } => {
+                let node = self.node(*id)?;
+                let list: js_sys::Array = sheets.iter().filter_map(|s| self.sheets.get(s)).collect();
+                js_sys::Reflect::set(node, &"adoptedStyleSheets".into(), &list).ok()?;
+            }
             DomOp::SetText { id, text } => self.node(*id)?.set_node_value(Some(text)),
             DomOp::SetForm { id, state } => self.set_form(*id, state)?,
             DomOp::Scroll { id, x, y } => {
@@ -224,6 +254,47 @@ impl Renderer {
             }
         }
         Some(())
+    }
+
+    /// Replaces rules of an element's sheet or of a constructed sheet (made on first use). A rule
+    /// the frame refuses is skipped; the operation then counts as refused.
+    fn sheet_rules(&mut self, change: &SheetRules) -> Option<()> {
+        let whole = change.start == 0 && change.deleted.is_none();
+        let sheet: web_sys::CssStyleSheet = match change.sheet {
+            SheetRef::Owner(id) => {
+                let el = self.element(id)?;
+                el.unchecked_ref::<web_sys::HtmlStyleElement>().sheet()?.unchecked_into()
+            }
+            SheetRef::Sheet(id) => match self.sheets.get(&id) {
+                Some(sheet) => sheet.clone(),
+                None if whole => {
+                    let window = self.frame.content_window()?;
+                    let constructor: js_sys::Function = js_sys::Reflect::get(&window, &"CSSStyleSheet".into()).ok()?.dyn_into().ok()?;
+                    let sheet: web_sys::CssStyleSheet = js_sys::Reflect::construct(&constructor, &js_sys::Array::new()).ok()?.unchecked_into();
+                    self.sheets.insert(id, sheet.clone());
+                    sheet
+                }
+                None => return None,
+            },
+        };
+        if whole && matches!(change.sheet, SheetRef::Sheet(_)) {
+            return sheet.replace_sync(&change.rules.join("\n")).ok();
+        }
+        let len = sheet.css_rules().ok()?.length();
+        let start = change.start.min(len);
+        let end = change.deleted.map_or(len, |d| start.saturating_add(d).min(len));
+        for i in (start..end).rev() {
+            sheet.delete_rule(i).ok()?;
+        }
+        let mut at = start;
+        let mut all = true;
+        for rule in &change.rules {
+            match sheet.insert_rule_with_index(rule, at) {
+                Ok(_) => at += 1,
+                Err(_) => all = false,
+            }
+        }
+        all.then_some(())
     }
 
     fn set_form(&self, id: NodeId, state: &FormState) -> Option<()> {

@@ -5,18 +5,35 @@
 //! page cannot see or change them and removed nodes can be collected. Serialisation walks
 //! iteratively (no recursion, whatever the depth) and applies the masking policy to every form
 //! value and attribute before anything leaves the page.
+//!
+//! Shadow roots are serialised as the first child of their host: open ones through
+//! `element.shadowRoot`, closed ones of custom elements through the extension API
+//! `chrome.dom.openOrClosedShadowRoot`. Each recorded shadow root is observed by the recorder's
+//! MutationObserver as soon as it is serialised (a document observer does not see inside shadow
+//! trees), and is handed to the recorder ([`PageDom::take_recorded`]) with every `<style>` and
+//! `<link>` serialised, for their CSSOM (`capture::sheets`). Custom elements that are not defined
+//! yet are remembered: their shadow root usually comes when their definition loads.
 
 use crate::core::ids::IdMap;
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Element, Node};
+use web_sys::{Document, Element, MutationObserver, MutationObserverInit, Node};
 
 use crate::core::coalesce::{AttributeRead, DomTree};
-use crate::core::event::{ElementNode, FormState, NodeId, NodeKind, ScrollPosition, SerializedNode};
+use crate::core::event::{ElementNode, FormState, NodeId, NodeKind, ScrollPosition, SerializedNode, ShadowMode};
 use crate::core::mask::{can_change_sensitivity, FieldFacts};
 use crate::core::walk::WalkTree;
 
 const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
+
+/// Nodes serialised since the recorder last asked, that it must do more with.
+#[derive(Default)]
+pub struct Recorded {
+    /// The document and shadow roots: their adopted stylesheets, and listeners on shadow roots.
+    pub roots: Vec<(NodeId, Node)>,
+    /// `<style>` and `<link>` elements: their sheets may change through the CSSOM.
+    pub sheet_owners: Vec<(NodeId, Element)>,
+}
 
 /// Node ids and the set of fields that were ever sensitive, for one recorded page.
 pub struct PageDom {
@@ -30,6 +47,15 @@ pub struct PageDom {
     withholding: js_sys::WeakSet,
     /// The last recorded state of every form control, to record only changes.
     last_form: IdMap<NodeId, FormState>,
+    /// The recorder's observer, told to observe every shadow root as it is serialised.
+    observer: Option<(MutationObserver, MutationObserverInit)>,
+    /// `chrome.dom` and its `openOrClosedShadowRoot`, when this world has them.
+    open_or_closed: Option<(JsValue, js_sys::Function)>,
+    /// The shadow root found when the element last serialised was read, for [`WalkTree::children`].
+    last_shadow: std::cell::RefCell<Option<(Node, Node)>>,
+    recorded: Recorded,
+    /// Custom elements recorded before their definition ran (`:not(:defined)`).
+    undefined: Vec<Element>,
 }
 
 impl PageDom {
@@ -43,7 +69,60 @@ impl PageDom {
             withholding: js_sys::WeakSet::new(),
             scrolls: None,
             last_form: IdMap::default(),
+            observer: None,
+            open_or_closed: open_or_closed_shadow_root(),
+            last_shadow: Default::default(),
+            recorded: Recorded::default(),
+            undefined: Vec::new(),
         }
+    }
+
+    /// Observe every shadow root serialised from now on with `observer` (the document's own).
+    pub fn observe_shadow_roots_with(&mut self, observer: MutationObserver, init: MutationObserverInit) {
+        self.observer = Some((observer, init));
+    }
+
+    /// The roots and stylesheet owners serialised since the last call.
+    pub fn take_recorded(&mut self) -> Recorded {
+        std::mem::take(&mut self.recorded)
+    }
+
+    /// Recorded custom elements whose definition has run since they were recorded (dropping
+    /// those no longer in the document): their shadow roots may be new.
+    pub fn newly_defined(&mut self) -> Vec<Node> {
+        let mut defined = Vec::new();
+        self.undefined.retain(|el| {
+            if !el.is_connected() {
+                return false;
+            }
+            if el.matches(":defined").unwrap_or(true) {
+                defined.push(el.clone().into());
+                return false;
+            }
+            true
+        });
+        defined
+    }
+
+    /// How many recorded custom elements are still waiting for their definition.
+    pub fn undefined_count(&self) -> usize {
+        self.undefined.len()
+    }
+
+    /// The shadow root of an element with local name `tag`, open or (for custom elements, through
+    /// the extension API) closed. Only custom elements and the few elements the DOM lets host a
+    /// shadow root are asked.
+    fn shadow_root_of(&self, el: &Element, tag: &str) -> Option<Node> {
+        let custom = tag.contains('-');
+        if !custom && !can_host_shadow(tag) {
+            return None;
+        }
+        if let Some(root) = el.shadow_root() {
+            return Some(root.into());
+        }
+        let (dom, f) = self.open_or_closed.as_ref().filter(|_| custom)?;
+        let root = f.call1(dom, el).ok()?;
+        (!root.is_null() && !root.is_undefined()).then(|| root.unchecked_into())
     }
 
     /// The recorded document.
@@ -192,6 +271,14 @@ impl PageDom {
             }
         }
         let css = if html && local == "link" { linked_stylesheet_text(el) } else { None };
+        if (html && local == "link" && css.is_some()) || local == "style" {
+            self.recorded.sheet_owners.push((id, el.clone()));
+        }
+        let shadow = self.shadow_root_of(el, &local);
+        if html && local.contains('-') && shadow.is_none() && !el.matches(":defined").unwrap_or(true) {
+            self.undefined.push(el.clone());
+        }
+        *self.last_shadow.borrow_mut() = shadow.map(|root| (el.clone().into(), root));
         let state = if html { self.form_state_tag(el, &local) } else { None };
         if let Some(state) = &state {
             self.last_form.insert(id, state.clone());
@@ -199,6 +286,24 @@ impl PageDom {
         let form = state.filter(|_| sensitive || !Self::follows_attributes(el, &local));
         ElementNode { tag, ns, attrs, form, css }
     }
+}
+
+/// `chrome.dom.openOrClosedShadowRoot`, which content scripts have (the only way to reach a
+/// closed shadow root without patching the page); `None` where it is missing.
+fn open_or_closed_shadow_root() -> Option<(JsValue, js_sys::Function)> {
+    let get = |on: &JsValue, key: &str| js_sys::Reflect::get(on, &key.into()).ok().filter(|v| !v.is_undefined() && !v.is_null());
+    let dom = get(&get(&js_sys::global().into(), "chrome")?, "dom")?;
+    let f = get(&dom, "openOrClosedShadowRoot")?.dyn_into().ok()?;
+    Some((dom, f))
+}
+
+/// Built-in elements that `attachShadow` accepts (besides custom elements).
+fn can_host_shadow(tag: &str) -> bool {
+    matches!(
+        tag,
+        "div" | "span" | "p" | "section" | "article" | "aside" | "nav" | "header" | "footer" | "main" | "blockquote" | "body" | "h1" | "h2"
+            | "h3" | "h4" | "h5" | "h6"
+    )
 }
 
 /// Whether an element can have been scrolled: not one whose box never scrolls (metadata, void
@@ -258,7 +363,18 @@ impl DomTree for PageDom {
     }
 
     fn parent(&self, node: &Node) -> Option<Node> {
-        node.parent_node()
+        node.parent_node().or_else(|| {
+            // A shadow root's parent in the recording is its host.
+            (node.node_type() == Node::DOCUMENT_FRAGMENT_NODE)
+                .then(|| js_sys::Reflect::get(node, &"host".into()).ok().filter(|h| !h.is_null() && !h.is_undefined()))
+                .flatten()
+                .map(JsCast::unchecked_into)
+        })
+    }
+
+    fn shadow_root(&self, node: &Node) -> Option<Node> {
+        let el = as_element(node)?;
+        self.shadow_root_of(el, &el.local_name())
     }
 
     fn next_sibling(&self, node: &Node) -> Option<Node> {
@@ -279,6 +395,9 @@ impl DomTree for PageDom {
                 if let Some(child) = children.item(i) {
                     stack.push((child, Some(serialized.id)));
                 }
+            }
+            if let Some(root) = self.take_shadow(&node) {
+                stack.push((root, Some(serialized.id))); // before the light children
             }
             out.push(serialized);
         }
@@ -311,9 +430,40 @@ impl DomTree for PageDom {
     }
 }
 
+impl PageDom {
+    /// A shadow root (the only fragment the recorder is ever handed): recorded, and observed from
+    /// now on.
+    fn serialize_shadow_root(&mut self, node: &Node, parent: Option<NodeId>) -> Option<SerializedNode> {
+        let mode = match js_sys::Reflect::get(node, &"mode".into()).ok()?.as_string()?.as_str() {
+            "open" => ShadowMode::Open,
+            "closed" => ShadowMode::Closed,
+            _ => return None,
+        };
+        let (id, _) = self.id_or_assign(node);
+        if let Some((observer, init)) = &self.observer {
+            let _ = observer.observe_with_options(node, init);
+        }
+        self.recorded.roots.push((id, node.clone()));
+        Some(SerializedNode { id, parent, kind: NodeKind::ShadowRoot { mode } })
+    }
+
+    /// The shadow root read when `node` was serialised (just before), if it had one.
+    fn take_shadow(&self, node: &Node) -> Option<Node> {
+        let mut last = self.last_shadow.borrow_mut();
+        match last.take() {
+            Some((host, root)) if host == *node => Some(root),
+            other => {
+                *last = other;
+                None
+            }
+        }
+    }
+}
+
 impl WalkTree for PageDom {
     fn children(&self, node: &Node) -> Vec<Node> {
         let mut children = Vec::new();
+        children.extend(self.take_shadow(node));
         let mut child = node.first_child();
         while let Some(c) = child {
             child = c.next_sibling();
@@ -324,10 +474,16 @@ impl WalkTree for PageDom {
 
     fn serialize_node(&mut self, node: &Node, parent: Option<NodeId>) -> Option<SerializedNode> {
         let node_type = node.node_type();
-        if !matches!(node_type, Node::ELEMENT_NODE | Node::TEXT_NODE | Node::CDATA_SECTION_NODE | Node::COMMENT_NODE | Node::DOCUMENT_NODE | Node::DOCUMENT_TYPE_NODE) {
+        if !matches!(node_type, Node::ELEMENT_NODE | Node::TEXT_NODE | Node::CDATA_SECTION_NODE | Node::COMMENT_NODE | Node::DOCUMENT_NODE | Node::DOCUMENT_TYPE_NODE | Node::DOCUMENT_FRAGMENT_NODE) {
             return None; // processing instructions and the like are not rendered
         }
+        if node_type == Node::DOCUMENT_FRAGMENT_NODE {
+            return self.serialize_shadow_root(node, parent);
+        }
         let (id, _) = self.id_or_assign(node);
+        if node_type == Node::DOCUMENT_NODE {
+            self.recorded.roots.push((id, node.clone()));
+        }
         let kind = match node_type {
             Node::ELEMENT_NODE => {
                 let el: &Element = node.unchecked_ref();

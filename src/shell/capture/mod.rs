@@ -9,6 +9,7 @@
 
 pub mod dom;
 pub mod recorder;
+pub mod sheets;
 
 use std::cell::RefCell;
 

@@ -6,6 +6,15 @@
 //!
 //! Pointer moves are sampled every [`POINTER_SAMPLE_MS`]; scrolls are throttled per element (not
 //! one shared throttle) and the last position of every element is always sent.
+//!
+//! Shadow roots: each recorded one is observed by the same MutationObserver and gets listeners
+//! for the events that do not leave it (`scroll`, `change`, `load`) and for `input` (whose target
+//! the document sees as the host). Attaching a shadow root makes no mutation record, so before
+//! each batch is sent the recorder looks for shadow roots on recorded custom elements whose
+//! definition has run since (`PageDom::newly_defined`), besides the hosts that mutation records
+//! touch (`core::coalesce`). The CSSOM (`capture::sheets`) is checked at the same moment. A watch
+//! timer runs the same checks when the page is otherwise quiet, backing off from
+//! [`WATCH_MIN_MS`] to [`WATCH_MAX_MS`] while it finds nothing.
 
 use std::cell::RefCell;
 use crate::core::ids::IdMap;
@@ -16,10 +25,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, MutationObserver, MutationObserverInit, MutationRecord, Node};
 
-use crate::core::coalesce::{coalesce_deferring, DomTree, RawRecord};
+use crate::core::coalesce::{coalesce_deferring, late_shadow_roots, DomTree, RawRecord};
 use crate::core::event::{Addition, Event, EventData, MutationBatch, NodeId, Removal, ScrollPosition, Snapshot};
 use crate::core::walk::SnapshotWalk;
 use crate::shell::capture::dom::{as_element, as_node, PageDom};
+use crate::shell::capture::sheets::SheetWatch;
 
 /// Longest time an event waits in the page before it is sent.
 pub const FLUSH_MS: i32 = 200;
@@ -34,6 +44,12 @@ pub const SCROLL_SAMPLE_MS: f64 = 100.0;
 pub const SLICE_MS: f64 = 8.0;
 /// A task that inserted more nodes than this has them recorded in slices too.
 pub const DEFER_INSERTED: u32 = 300;
+/// First (and after each finding) interval of the watch for shadow roots and CSSOM changes.
+pub const WATCH_MIN_MS: i32 = 100;
+/// Longest interval of the watch, when nothing was found for a while.
+pub const WATCH_MAX_MS: i32 = 2000;
+/// Events a shadow root is listened to for (the others reach the document).
+const SHADOW_ROOT_EVENTS: &[&str] = &["input", "change", "scroll", "load"];
 
 /// Receives each batch of events (as a JSON array) with its count and last time.
 pub type Sink = Box<dyn FnMut(u32, f64, String)>;
@@ -54,6 +70,13 @@ struct State {
     observer: Option<MutationObserver>,
     /// The snapshot while it is being taken, a slice per task.
     walk: Option<SnapshotWalk<Node>>,
+    /// Stylesheets that live in the CSSOM only.
+    sheets: SheetWatch,
+    /// Listeners on recorded shadow roots, dropped when a root leaves the document.
+    root_listeners: IdMap<NodeId, Vec<EventListener>>,
+    /// Set while the pre-send checks run (they may record, and recording may send).
+    checking: bool,
+    watch_ms: i32,
     myself: Weak<RefCell<State>>,
 }
 
@@ -88,11 +111,13 @@ impl Recorder {
                 pending_viewport: None,
                 observer: None,
                 walk: None,
+                sheets: SheetWatch::default(),
+                root_listeners: IdMap::default(),
+                checking: false,
+                watch_ms: WATCH_MIN_MS,
                 myself: me.clone(),
             })
         });
-
-        state.borrow_mut().begin_snapshot(&window);
 
         let observed = state.clone();
         let callback = Closure::<dyn FnMut(js_sys::Array, MutationObserver)>::new(move |records: js_sys::Array, _| {
@@ -106,8 +131,14 @@ impl Recorder {
         init.set_attributes(true);
         init.set_character_data(true);
         init.set_subtree(true);
+        {
+            let mut s = state.borrow_mut();
+            s.dom.observe_shadow_roots_with(observer.clone(), init.clone());
+            s.observer = Some(observer.clone());
+            s.begin_snapshot(&window);
+        }
         observer.observe_with_options(&document, &init)?;
-        state.borrow_mut().observer = Some(observer.clone());
+        state.borrow_mut().schedule_watch();
 
         let mut listeners = Vec::new();
         let on = |target: &web_sys::EventTarget, kind: &'static str, handler: fn(&mut State, &web_sys::Event)| {
@@ -192,7 +223,117 @@ impl State {
         }
     }
 
+    /// Sends what is buffered, after recording what the observer does not report: shadow roots
+    /// attached since, and CSSOM changes.
     fn flush(&mut self) {
+        self.check();
+        self.send();
+    }
+
+    /// Records what changed without a mutation record (see the module doc); true when it
+    /// recorded something.
+    fn check(&mut self) -> bool {
+        if self.checking {
+            return false;
+        }
+        self.checking = true;
+        let before = self.buffer.len();
+        // Records still queued first, so what follows applies to what the replay has.
+        if let Some(records) = self.observer.as_ref().map(MutationObserver::take_records) {
+            if records.length() > 0 {
+                self.on_mutations(records);
+            }
+        }
+        let defined = self.dom.newly_defined();
+        if !defined.is_empty() {
+            let adds = late_shadow_roots(&mut self.dom, defined);
+            if !adds.is_empty() {
+                let batch = MutationBatch { adds, ..Default::default() };
+                if let Some(walk) = self.walk.as_mut() {
+                    walk.note_batch(&batch);
+                }
+                self.buffer.push(Event { t: now(), page: self.page, data: EventData::Mutation(batch) });
+                self.after_serialize();
+            }
+        }
+        let mut events = Vec::new();
+        let dom = &self.dom;
+        let gone = self.sheets.check(|n| dom.id(n), &mut events);
+        for id in gone {
+            self.root_listeners.remove(&id);
+        }
+        self.record_all(events);
+        self.checking = false;
+        self.buffer.len() > before
+    }
+
+    /// Buffers events (without sending: callers send).
+    fn record_all(&mut self, events: Vec<EventData>) {
+        let t = now();
+        self.buffer.extend(events.into_iter().map(|data| Event { t, page: self.page, data }));
+    }
+
+    /// Follows up on nodes just serialised: listeners on new shadow roots, and the CSSOM of new
+    /// roots and stylesheet owners (recorded right after the event that recorded them).
+    fn after_serialize(&mut self) {
+        let recorded = self.dom.take_recorded();
+        if recorded.roots.is_empty() && recorded.sheet_owners.is_empty() {
+            return;
+        }
+        for (id, root) in &recorded.roots {
+            if root.node_type() == Node::DOCUMENT_FRAGMENT_NODE {
+                self.listen_to_shadow_root(*id, root);
+            }
+        }
+        let mut events = Vec::new();
+        self.sheets.add(&recorded, &mut events);
+        self.record_all(events);
+    }
+
+    /// Listens to a shadow root for the events that do not reach the document as they are; each
+    /// is handled by the listener on the root of the tree its target is in, and only there.
+    fn listen_to_shadow_root(&mut self, id: NodeId, root: &Node) {
+        let mut listeners = Vec::new();
+        for &kind in SHADOW_ROOT_EVENTS {
+            let me = self.myself.clone();
+            let root_node = root.clone();
+            let handler = match kind {
+                "scroll" => State::on_scroll as fn(&mut State, &web_sys::Event),
+                "load" => State::on_load,
+                _ => State::on_input,
+            };
+            listeners.push(EventListener::new_with_options(root, kind, EventListenerOptions::run_in_capture_phase(), move |e| {
+                let own_tree = e.target().and_then(|t| as_node(&t).map(|n| n.get_root_node() == root_node)).unwrap_or(false);
+                if !own_tree {
+                    return;
+                }
+                if let Some(state) = me.upgrade() {
+                    if let Ok(mut s) = state.try_borrow_mut() {
+                        handler(&mut s, e);
+                    }
+                }
+            }));
+        }
+        self.root_listeners.insert(id, listeners);
+    }
+
+    /// Runs the checks when the page is quiet: soon after something was found, less and less
+    /// often while nothing is.
+    fn schedule_watch(&mut self) {
+        let Some(window) = web_sys::window() else { return };
+        let me = self.myself.clone();
+        let callback = Closure::once_into_js(move || {
+            let Some(state) = me.upgrade() else { return };
+            let Ok(mut s) = state.try_borrow_mut() else { return };
+            let found = s.check();
+            s.send();
+            s.watch_ms = if found { WATCH_MIN_MS } else { (s.watch_ms * 2).min(WATCH_MAX_MS) };
+            s.schedule_watch();
+        });
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), self.watch_ms);
+    }
+
+    fn send(&mut self) {
         self.flush_scheduled = false;
         let t = now();
         if let Some((x, y)) = self.pending_pointer.take() {
@@ -231,6 +372,7 @@ impl State {
         let nodes = slice.snapshot.unwrap_or_default();
         let snapshot = Snapshot { url: document.url().unwrap_or_default(), title: document.title(), width, height, nodes, scrolls, focus };
         self.buffer.push(Event { t: now(), page: self.page, data: EventData::Snapshot(snapshot) });
+        self.after_serialize();
         self.flush();
         if done {
             self.dom.collect_scrolls(false);
@@ -276,6 +418,7 @@ impl State {
         if !slice.adds.is_empty() {
             self.buffer.push(Event { t: now(), page: self.page, data: EventData::Mutation(MutationBatch { adds: slice.adds, ..Default::default() }) });
         }
+        self.after_serialize();
         let t = now();
         for ScrollPosition { target, x, y } in self.dom.take_scrolls() {
             self.buffer.push(Event { t, page: self.page, data: EventData::Scroll { target, x, y } });
@@ -340,6 +483,7 @@ impl State {
         if !batch.is_empty() {
             self.push(EventData::Mutation(batch));
         }
+        self.after_serialize();
         // Attribute and option changes move a control's live state without an input event.
         for control in controls {
             if let Some((target, state)) = self.dom.form_change(&control) {
@@ -465,6 +609,7 @@ impl State {
         let nodes = self.dom.serialize(node);
         let batch = MutationBatch { removes: vec![Removal { parent: parent_id, id }], adds: vec![Addition { parent: parent_id, before, nodes }], ..Default::default() };
         self.push(EventData::Mutation(batch));
+        self.after_serialize();
     }
 }
 
