@@ -30,7 +30,7 @@ const PAGES = path.join(RUN, 'pages');
 const EXTENSION = path.join(RUN, 'extension');
 const SOURCE_EXTENSION = path.resolve(process.env.TABREEL_EXTENSION || path.join(ROOT, 'extension'));
 const RRWEB_UMD = path.join(ROOT, 'node_modules', 'rrweb', 'dist', 'rrweb.umd.cjs');
-const ALL_CASES = ['bigdom-10000', 'bigdom-50000', 'bigdom-200000', 'storm', 'interactions', 'idle', 'seek'];
+const ALL_CASES = ['bigdom-10000', 'bigdom-50000', 'bigdom-200000', 'storm', 'storm-css', 'interactions', 'idle', 'seek'];
 const QUICK_CASES = ['bigdom-10000', 'storm', 'interactions', 'idle', 'seek'];
 
 // ---------------------------------------------------------------------------------------------
@@ -78,6 +78,9 @@ const WORKLOADS = {
     await page.goto(url);
     await page.waitForFunction(() => window.__benchDone === true, null, { polling: 200, timeout: 300_000 });
     return { stormMs: await page.evaluate(() => window.__benchMs) };
+  },
+  'storm-css'(page, url) {
+    return WORKLOADS.storm(page, url);
   },
   async interactions(page, url) {
     await page.goto(url);

@@ -4,6 +4,9 @@
 //   bigdom-<N>.html         N elements in the static HTML: nested lists, tables, text, attributes,
 //                           inline styles, classes
 //   storm.html              ~20k DOM mutations over 180 animation frames after load
+//   storm-css.html          the same storm on a page styled through the CSSOM: a <style> of 5000
+//                           rules, a CSS-in-JS <style> gaining a rule by insertRule every frame,
+//                           200 shadow roots adopting one 1000-rule constructed sheet
 //   interactions.html       buttons, inputs, a scroll container (the bench drives the input)
 //   idle.html               a clock whose text changes every second
 // Each page sets `window.__benchDone = true` when its own work is finished.
@@ -78,6 +81,35 @@ export function bigdom(n) {
 
 /** ~20k mutations over 180 animation frames (111 per frame), then __benchDone. */
 export function storm() {
+  return stormPage('storm', '', '', '');
+}
+
+/**
+ * The storm on a page with thousands of rules, part of them only in the CSSOM: what watching the
+ * CSSOM costs per batch. Every frame, the CSS-in-JS sheet gains a rule (at the end, or at the
+ * start every tenth frame) and one shadow host is added.
+ */
+export function stormCss() {
+  let rules = '';
+  for (let i = 0; i < 5000; i++) rules += `.r${i}{color:${COLORS[i % COLORS.length]};margin-left:${i % 7}px}`;
+  const head = `</style><style id="big">${rules}</style><style id="cssinjs"></style><style>`;
+  const setup = `
+  const shared = new CSSStyleSheet();
+  shared.replaceSync(Array.from({ length: 1000 }, (_, i) => '.s' + i + '{padding:' + (i % 5) + 'px}').join(''));
+  class XW extends HTMLElement {
+    constructor() { super(); const r = this.attachShadow({ mode: 'open' }); r.adoptedStyleSheets = [shared]; r.innerHTML = '<b class="s1">shadow</b><slot></slot>'; }
+  }
+  customElements.define('x-w', XW);
+  const hosts = document.getElementById('hosts');
+  for (let i = 0; i < 200; i++) hosts.appendChild(document.createElement('x-w'));
+  const injected = document.getElementById('cssinjs').sheet;`;
+  const perFrame = `
+    injected.insertRule('.css-' + frame + '{color:#' + (frame % 10) + '0' + (frame % 10) + '}', frame % 10 ? injected.cssRules.length : 0);
+    hosts.appendChild(document.createElement('x-w'));`;
+  return stormPage('storm-css', head, '<div id="hosts"></div>', setup, perFrame);
+}
+
+function stormPage(title, head, extraBody, setup, perFrame = '') {
   let list = '<ul id="root">';
   for (let i = 0; i < 300; i++) list += `<li class="item" data-i="${i}"><span>item ${i}</span> <b>${i % 7}</b></li>`;
   list += '</ul>';
@@ -85,7 +117,7 @@ export function storm() {
 ${prng.toString()}
 (() => {
   const rnd = prng(42), FRAMES = 180, PER_FRAME = 111;
-  const root = document.getElementById('root');
+  const root = document.getElementById('root');${setup}
   let frame = 0, mutations = 0, next = 1000, t0 = 0;
   const anyItem = () => root.children[Math.floor(rnd() * root.children.length)];
   function step() {
@@ -108,13 +140,13 @@ ${prng.toString()}
         if (li) li.classList.toggle('hot');
       }
       mutations++;
-    }
+    }${perFrame}
     if (++frame < FRAMES) requestAnimationFrame(step);
     else { window.__benchMs = performance.now() - t0; window.__benchMutations = mutations; window.__benchDone = true; }
   }
   addEventListener('load', () => { t0 = performance.now(); requestAnimationFrame(step); });
 })();`;
-  return page('storm', `<h1>storm</h1>\n${list}`, { script });
+  return page(title, `<h1>${title}</h1>\n${list}${extraBody}`, { script, head });
 }
 
 /** Buttons, text inputs, a textarea and a scroll container; every click and move changes the DOM a little. */
@@ -162,6 +194,7 @@ export function writePages(dir, cases) {
     const m = /^bigdom-(\d+)$/.exec(c);
     if (m) html = bigdom(Number(m[1]));
     else if (c === 'storm') html = storm();
+    else if (c === 'storm-css') html = stormCss();
     else if (c === 'interactions') html = interactions();
     else if (c === 'idle') html = idle();
     else continue;

@@ -56,7 +56,13 @@ pub struct PageDom {
     recorded: Recorded,
     /// Custom elements recorded before their definition ran (`:not(:defined)`).
     undefined: Vec<Element>,
+    /// Where the next look at `undefined` starts (it looks at [`UNDEFINED_BUDGET`] at a time).
+    undefined_cursor: usize,
 }
+
+/// How many waiting custom elements one look checks, in turns: a page full of custom tags that
+/// are never defined pays a bounded price per batch.
+const UNDEFINED_BUDGET: usize = 512;
 
 impl PageDom {
     /// Ids for `document`, starting at 1.
@@ -74,6 +80,7 @@ impl PageDom {
             last_shadow: Default::default(),
             recorded: Recorded::default(),
             undefined: Vec::new(),
+            undefined_cursor: 0,
         }
     }
 
@@ -88,25 +95,34 @@ impl PageDom {
     }
 
     /// Recorded custom elements whose definition has run since they were recorded (dropping
-    /// those no longer in the document): their shadow roots may be new.
+    /// those no longer in the document): their shadow roots may be new. Looks at up to
+    /// [`UNDEFINED_BUDGET`] of them, taking turns.
     pub fn newly_defined(&mut self) -> Vec<Node> {
         let mut defined = Vec::new();
-        self.undefined.retain(|el| {
-            if !el.is_connected() {
-                return false;
+        let len = self.undefined.len();
+        if len == 0 {
+            return defined;
+        }
+        let start = if len <= UNDEFINED_BUDGET { 0 } else { self.undefined_cursor % len };
+        let end = (start + UNDEFINED_BUDGET).min(len);
+        let mut kept = 0;
+        let mut i = start;
+        while i < end {
+            let el = &self.undefined[i];
+            let settled = !el.is_connected() || el.matches(":defined").unwrap_or(true);
+            if settled {
+                if el.is_connected() {
+                    defined.push(el.clone().into());
+                }
+            } else {
+                self.undefined.swap(start + kept, i);
+                kept += 1;
             }
-            if el.matches(":defined").unwrap_or(true) {
-                defined.push(el.clone().into());
-                return false;
-            }
-            true
-        });
+            i += 1;
+        }
+        self.undefined.drain(start + kept..end);
+        self.undefined_cursor = start + kept;
         defined
-    }
-
-    /// How many recorded custom elements are still waiting for their definition.
-    pub fn undefined_count(&self) -> usize {
-        self.undefined.len()
     }
 
     /// The shadow root of an element with local name `tag`, open or (for custom elements, through

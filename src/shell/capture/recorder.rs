@@ -230,20 +230,20 @@ impl State {
         self.send();
     }
 
-    /// Records what changed without a mutation record (see the module doc); true when it
-    /// recorded something.
+    /// Records what changed without a mutation record (see the module doc); true when it found
+    /// such a change (records still queued are recorded first, and do not count).
     fn check(&mut self) -> bool {
         if self.checking {
             return false;
         }
         self.checking = true;
-        let before = self.buffer.len();
         // Records still queued first, so what follows applies to what the replay has.
         if let Some(records) = self.observer.as_ref().map(MutationObserver::take_records) {
             if records.length() > 0 {
                 self.on_mutations(records);
             }
         }
+        let before = self.buffer.len();
         let defined = self.dom.newly_defined();
         if !defined.is_empty() {
             let adds = late_shadow_roots(&mut self.dom, defined);
@@ -317,16 +317,19 @@ impl State {
         self.root_listeners.insert(id, listeners);
     }
 
-    /// Runs the checks when the page is quiet: soon after something was found, less and less
-    /// often while nothing is.
+    /// Runs the checks when the page is quiet (a batch about to be sent runs them anyway): soon
+    /// after something was found, less and less often while nothing is. What it finds is sent
+    /// like anything else, within [`FLUSH_MS`].
     fn schedule_watch(&mut self) {
         let Some(window) = web_sys::window() else { return };
         let me = self.myself.clone();
         let callback = Closure::once_into_js(move || {
             let Some(state) = me.upgrade() else { return };
             let Ok(mut s) = state.try_borrow_mut() else { return };
-            let found = s.check();
-            s.send();
+            let found = !s.flush_scheduled && s.check();
+            if !s.buffer.is_empty() {
+                s.schedule();
+            }
             s.watch_ms = if found { WATCH_MIN_MS } else { (s.watch_ms * 2).min(WATCH_MAX_MS) };
             s.schedule_watch();
         });

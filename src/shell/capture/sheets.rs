@@ -15,7 +15,7 @@
 //!   constructed sheet gets a per-page id and its rules are sent once, then as splices, however
 //!   many shadow roots adopt it (Lit shares one sheet among all instances of a component).
 //!
-//! A check visits at most [`CHECK_BUDGET`] owners and roots, taking turns, so a page with
+//! A check visits at most [`CHECK_BUDGET`] owners and as many roots, taking turns, so a page with
 //! thousands of `<style>` elements or shadow roots pays a bounded price per batch; what is newly
 //! recorded is looked at at once. Not seen: changes inside a rule (`rule.style.color = …`, rules
 //! inserted into an `@media` block), and a change that keeps the count and both end rules of a
@@ -29,8 +29,8 @@ use crate::core::event::{EventData, NodeId, SheetRef, SheetRules};
 use crate::core::ids::{IdMap, IdSet};
 use crate::shell::capture::dom::Recorded;
 
-/// Owners and roots a periodic check visits at most (new ones are always looked at).
-pub const CHECK_BUDGET: usize = 256;
+/// Owners, and roots, a periodic check visits at most (new ones are always looked at).
+pub const CHECK_BUDGET: usize = 64;
 
 /// What a sheet looked like when last read: enough to notice almost any change.
 #[derive(Clone, PartialEq)]
