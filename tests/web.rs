@@ -277,3 +277,64 @@ async fn controls_changed_through_attributes_are_recorded_with_their_live_state(
     }
     assert!(!inputs.contains(&FormState::Value { value: "ignored by a dirty field".into() }), "a dirty field keeps its value: {inputs:?}");
 }
+
+fn open_shadow(host: &web_sys::Element, html: &str) -> web_sys::ShadowRoot {
+    let root = host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open)).unwrap();
+    root.set_inner_html(html);
+    root
+}
+
+#[wasm_bindgen_test]
+async fn shadow_roots_and_adopted_sheets_are_recorded_and_rendered() {
+    let (_frame, doc) = frame_with("<!DOCTYPE html><body><div id=host><span slot=s>light</span></div><p id=late>late host</p></body>").await;
+    let root = open_shadow(&doc.get_element_by_id("host").unwrap(), "<b>inside</b><slot name=s></slot>");
+    let (recorder, events) = recorder_into(&doc);
+    // Changes inside a recorded root, and a new nested host that already has its own root.
+    root.first_child().unwrap().set_text_content(Some("changed inside"));
+    let nested = doc.create_element("span").unwrap();
+    let nested_root = open_shadow(&nested, "<i>nested</i>");
+    root.append_child(&nested).unwrap();
+    sleep(0).await;
+    // A root attached to a recorded element, which the page then touches (the only sign of it).
+    let late = doc.get_element_by_id("late").unwrap();
+    let late_root = open_shadow(&late, "<em>late root</em><slot></slot>");
+    late.set_attribute("class", "touched").unwrap();
+    sleep(0).await;
+    nested_root.set_inner_html("<u>nested changed</u>");
+    // A sheet the late root adopts, made in the recorded document's realm.
+    let window = doc.default_view().unwrap();
+    let constructor: js_sys::Function = js_sys::Reflect::get(&window, &"CSSStyleSheet".into()).unwrap().unchecked_into();
+    let sheet: web_sys::CssStyleSheet = js_sys::Reflect::construct(&constructor, &js_sys::Array::new()).unwrap().unchecked_into();
+    sheet.replace_sync("em { color: rgb(1, 2, 3); }").unwrap();
+    js_sys::Reflect::set(&late_root, &"adoptedStyleSheets".into(), &js_sys::Array::of1(&sheet)).unwrap();
+    sleep(0).await;
+    recorder.flush();
+    drop(recorder);
+    let events = events.borrow().clone();
+    let replayed = outline_of(&events);
+    assert_eq!(replayed, fresh_outline(&doc));
+    for expected in ["changed inside", "nested changed", "late root", "#shadow-root (Open)"] {
+        assert!(replayed.contains(expected), "{expected} in\n{replayed}");
+    }
+
+    let started = events[0].t;
+    let ops = Player::new(events, started, 0.0).seek(f64::INFINITY);
+    let target: HtmlIFrameElement = page().create_element("iframe").unwrap().unchecked_into();
+    target.set_attribute("sandbox", "allow-same-origin").unwrap();
+    let stage: HtmlElement = page().create_element("div").unwrap().unchecked_into();
+    stage.append_child(&target).unwrap();
+    page().body().unwrap().append_child(&stage).unwrap();
+    let mut renderer = Renderer::new(target.clone(), stage, page().create_element("div").unwrap().unchecked_into());
+    renderer.apply(&ops);
+    assert_eq!(renderer.refused, 0);
+    let frame_doc = target.content_document().unwrap();
+    let late = frame_doc.get_element_by_id("late").unwrap();
+    let em = late.shadow_root().expect("the root is attached in the replay").query_selector("em").unwrap().unwrap();
+    let color = target.content_window().unwrap().get_computed_style(&em).unwrap().unwrap().get_property_value("color").unwrap();
+    assert_eq!(color, "rgb(1, 2, 3)", "the adopted sheet applies in the replay");
+    let host = frame_doc.get_element_by_id("host").unwrap();
+    let slot = host.shadow_root().unwrap().query_selector("slot").unwrap().unwrap();
+    let assigned: js_sys::Function = js_sys::Reflect::get(&slot, &"assignedNodes".into()).unwrap().unchecked_into();
+    let assigned: js_sys::Array = assigned.call0(&slot).unwrap().unchecked_into();
+    assert_eq!(assigned.length(), 1, "the light child is slotted");
+}

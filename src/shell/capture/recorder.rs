@@ -72,10 +72,14 @@ struct State {
     walk: Option<SnapshotWalk<Node>>,
     /// Stylesheets that live in the CSSOM only.
     sheets: SheetWatch,
-    /// Listeners on recorded shadow roots, dropped when a root leaves the document.
-    root_listeners: IdMap<NodeId, Vec<EventListener>>,
+    /// Recorded shadow roots listened to, until they leave the document.
+    listened_roots: IdMap<NodeId, Node>,
+    /// The listeners put on each of them, one per kind in [`SHADOW_ROOT_EVENTS`].
+    root_handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
     /// Set while the pre-send checks run (they may record, and recording may send).
     checking: bool,
+    /// The recording is stopping: the next check looks at everything.
+    last_look: bool,
     watch_ms: i32,
     myself: Weak<RefCell<State>>,
 }
@@ -112,8 +116,10 @@ impl Recorder {
                 observer: None,
                 walk: None,
                 sheets: SheetWatch::default(),
-                root_listeners: IdMap::default(),
+                listened_roots: IdMap::default(),
+                root_handlers: Vec::new(),
                 checking: false,
+                last_look: false,
                 watch_ms: WATCH_MIN_MS,
                 myself: me.clone(),
             })
@@ -185,6 +191,7 @@ impl Recorder {
         while s.walk.is_some() {
             s.next_slice();
         }
+        s.last_look = true;
         s.flush();
     }
 }
@@ -192,6 +199,11 @@ impl Recorder {
 impl Drop for Recorder {
     fn drop(&mut self) {
         self.observer.disconnect();
+        if let Ok(s) = self.state.try_borrow() {
+            for root in s.listened_roots.values() {
+                s.unlisten(root);
+            }
+        }
     }
 }
 
@@ -257,10 +269,11 @@ impl State {
             }
         }
         let mut events = Vec::new();
-        let dom = &self.dom;
-        let gone = self.sheets.check(|n| dom.id(n), &mut events);
-        for id in gone {
-            self.root_listeners.remove(&id);
+        let clock = web_sys::window().and_then(|w| w.performance()).map_or_else(now, |p| p.now());
+        for id in self.sheets.check(clock, self.last_look, &mut events) {
+            if let Some(root) = self.listened_roots.remove(&id) {
+                self.unlisten(&root);
+            }
         }
         self.record_all(events);
         self.checking = false;
@@ -291,30 +304,45 @@ impl State {
     }
 
     /// Listens to a shadow root for the events that do not reach the document as they are; each
-    /// is handled by the listener on the root of the tree its target is in, and only there.
+    /// is handled by the listener on the root of the tree its target is in, and only there. The
+    /// listeners are made once and shared by every root.
     fn listen_to_shadow_root(&mut self, id: NodeId, root: &Node) {
-        let mut listeners = Vec::new();
-        for &kind in SHADOW_ROOT_EVENTS {
-            let me = self.myself.clone();
-            let root_node = root.clone();
-            let handler = match kind {
-                "scroll" => State::on_scroll as fn(&mut State, &web_sys::Event),
-                "load" => State::on_load,
-                _ => State::on_input,
-            };
-            listeners.push(EventListener::new_with_options(root, kind, EventListenerOptions::run_in_capture_phase(), move |e| {
-                let own_tree = e.target().and_then(|t| as_node(&t).map(|n| n.get_root_node() == root_node)).unwrap_or(false);
-                if !own_tree {
-                    return;
-                }
-                if let Some(state) = me.upgrade() {
-                    if let Ok(mut s) = state.try_borrow_mut() {
-                        handler(&mut s, e);
+        if self.root_handlers.is_empty() {
+            for &kind in SHADOW_ROOT_EVENTS {
+                let me = self.myself.clone();
+                let handler = match kind {
+                    "scroll" => State::on_scroll as fn(&mut State, &web_sys::Event),
+                    "load" => State::on_load,
+                    _ => State::on_input,
+                };
+                self.root_handlers.push(Closure::new(move |e: web_sys::Event| {
+                    let (Some(target), Some(root)) = (e.target(), e.current_target()) else { return };
+                    let own_tree = as_node(&target).is_some_and(|n| JsValue::from(n.get_root_node()) == JsValue::from(root));
+                    if !own_tree {
+                        return;
                     }
-                }
-            }));
+                    if let Some(state) = me.upgrade() {
+                        if let Ok(mut s) = state.try_borrow_mut() {
+                            handler(&mut s, &e);
+                        }
+                    }
+                }));
+            }
         }
-        self.root_listeners.insert(id, listeners);
+        if let Some(old) = self.listened_roots.insert(id, root.clone()) {
+            if old != *root {
+                self.unlisten(&old);
+            }
+        }
+        for (kind, handler) in SHADOW_ROOT_EVENTS.iter().zip(&self.root_handlers) {
+            let _ = root.add_event_listener_with_callback_and_bool(kind, handler.as_ref().unchecked_ref(), true);
+        }
+    }
+
+    fn unlisten(&self, root: &Node) {
+        for (kind, handler) in SHADOW_ROOT_EVENTS.iter().zip(&self.root_handlers) {
+            let _ = root.remove_event_listener_with_callback_and_bool(kind, handler.as_ref().unchecked_ref(), true);
+        }
     }
 
     /// Runs the checks when the page is quiet (a batch about to be sent runs them anyway): soon

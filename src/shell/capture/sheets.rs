@@ -15,22 +15,27 @@
 //!   constructed sheet gets a per-page id and its rules are sent once, then as splices, however
 //!   many shadow roots adopt it (Lit shares one sheet among all instances of a component).
 //!
-//! A check visits at most [`CHECK_BUDGET`] owners and as many roots, taking turns, so a page with
+//! Sheets are checked at every check, [`CHECK_BUDGET`] at a time, taking turns, and so is the
+//! document's `adoptedStyleSheets`; shadow roots (whose adopted sheets seldom change once they
+//! have been recorded) at most every [`ROOTS_EVERY_MS`], as many at a time. So a page with
 //! thousands of `<style>` elements or shadow roots pays a bounded price per batch; what is newly
-//! recorded is looked at at once. Not seen: changes inside a rule (`rule.style.color = …`, rules
-//! inserted into an `@media` block), and a change that keeps the count and both end rules of a
-//! sheet (a rule replaced in the middle) until something else changes that sheet.
+//! recorded is looked at at once, and everything when the recording stops. Not seen: changes inside
+//! a rule (`rule.style.color = …`, rules inserted into an `@media` block), and a change that keeps
+//! the count and both end rules of a sheet (a rule replaced in the middle) until something else
+//! changes that sheet.
 
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CssRuleList, Element, Node};
 
 use crate::core::cssom::{count_rules, rule_splice};
 use crate::core::event::{EventData, NodeId, SheetRef, SheetRules};
-use crate::core::ids::{IdMap, IdSet};
+use crate::core::ids::IdMap;
 use crate::shell::capture::dom::Recorded;
 
-/// Owners, and roots, a periodic check visits at most (new ones are always looked at).
+/// Sheet owners, and roots, that a check visits at most (new ones are always looked at).
 pub const CHECK_BUDGET: usize = 64;
+/// Shortest interval between two visits of roots' `adoptedStyleSheets`.
+pub const ROOTS_EVERY_MS: f64 = 1000.0;
 
 /// What a sheet looked like when last read: enough to notice almost any change.
 #[derive(Clone, PartialEq)]
@@ -64,21 +69,96 @@ struct Constructed {
     sheet: JsValue,
     probe: Probe,
     rules: Vec<JsValue>,
+    /// How many watched roots adopt it (it is forgotten at 0).
+    adopters: u32,
+}
+
+/// Property names, made into JS strings once (each conversion costs in the wasm2js build).
+struct Keys {
+    sheet: JsValue,
+    adopted: JsValue,
+    length: JsValue,
+    css_text: JsValue,
+}
+
+/// A list of watched things, visited in turns.
+struct Turns<T> {
+    items: IdMap<NodeId, T>,
+    order: Vec<NodeId>,
+    cursor: usize,
+    /// The node each id was watched with, so that a node watched again under a new id (it was
+    /// recorded afresh) replaces its old entry.
+    ids: js_sys::WeakMap,
+}
+
+impl<T> Turns<T> {
+    fn new() -> Turns<T> {
+        Turns { items: IdMap::default(), order: Vec::new(), cursor: 0, ids: js_sys::WeakMap::new() }
+    }
+
+    /// Watches `node` as `id`; returns the entry it replaces under an older id, if any.
+    fn insert(&mut self, id: NodeId, node: &JsValue, item: T) -> Option<T> {
+        let key: &js_sys::Object = node.unchecked_ref();
+        let old = self.ids.get(key).as_f64().map(|o| o as NodeId).filter(|&o| o != id).and_then(|o| self.items.remove(&o));
+        self.ids.set(key, &JsValue::from_f64(id as f64));
+        if self.items.insert(id, item).is_none() {
+            self.order.push(id);
+        }
+        if old.is_some() {
+            self.order.retain(|i| self.items.contains_key(i));
+        }
+        old
+    }
+
+    /// The next ids to visit, at most `budget`.
+    fn next(&mut self, budget: usize) -> Vec<NodeId> {
+        let n = self.order.len().min(budget);
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            self.cursor %= self.order.len();
+            out.push(self.order[self.cursor]);
+            self.cursor += 1;
+        }
+        out
+    }
+
+    fn remove(&mut self, gone: &[NodeId]) -> Vec<T> {
+        let removed: Vec<T> = gone.iter().filter_map(|id| self.items.remove(id)).collect();
+        if !removed.is_empty() {
+            self.order.retain(|id| self.items.contains_key(id));
+        }
+        removed
+    }
 }
 
 /// Watches the CSSOM of one recorded page.
-#[derive(Default)]
 pub struct SheetWatch {
-    owners: IdMap<NodeId, Owner>,
-    owner_order: Vec<NodeId>,
-    owner_cursor: usize,
-    roots: IdMap<NodeId, Root>,
-    root_order: Vec<NodeId>,
-    root_cursor: usize,
+    owners: Turns<Owner>,
+    roots: Turns<Root>,
+    /// When roots were last visited (`performance.now()`).
+    roots_at: f64,
+    /// The document's id (its adopted sheets are looked at every time).
+    document: Option<NodeId>,
     constructed: IdMap<u32, Constructed>,
     /// Constructed sheet → its id, for the sheets in `constructed`.
-    sheet_ids: Option<js_sys::WeakMap>,
+    sheet_ids: js_sys::WeakMap,
     next_sheet: u32,
+    keys: Keys,
+}
+
+impl Default for SheetWatch {
+    fn default() -> SheetWatch {
+        SheetWatch {
+            owners: Turns::new(),
+            roots: Turns::new(),
+            roots_at: f64::NEG_INFINITY,
+            document: None,
+            constructed: IdMap::default(),
+            sheet_ids: js_sys::WeakMap::new(),
+            next_sheet: 0,
+            keys: Keys { sheet: "sheet".into(), adopted: "adoptedStyleSheets".into(), length: "length".into(), css_text: "cssText".into() },
+        }
+    }
 }
 
 impl SheetWatch {
@@ -88,72 +168,64 @@ impl SheetWatch {
         for (id, el) in &recorded.sheet_owners {
             let link = el.local_name() == "link";
             let owner = Owner { el: el.clone(), sheet: JsValue::NULL, probe: None, rules: None, link };
-            if self.owners.insert(*id, owner).is_none() {
-                self.owner_order.push(*id);
-            }
+            self.owners.insert(*id, el.as_ref(), owner);
             self.check_owner(*id, events);
         }
         for (id, node) in &recorded.roots {
+            if node.node_type() == Node::DOCUMENT_NODE {
+                self.document = Some(*id);
+            }
             let root = Root { node: node.clone(), sheets: Vec::new(), ids: Vec::new() };
-            if self.roots.insert(*id, root).is_none() {
-                self.root_order.push(*id);
+            if let Some(old) = self.roots.insert(*id, node.as_ref(), root) {
+                self.release(&old.ids);
             }
             self.check_root(*id, events);
         }
     }
 
-    /// Records what changed since the last check: constructed sheets (all of them), then up to
-    /// [`CHECK_BUDGET`] owners and roots. `id_of` tells which nodes are still recorded under the
-    /// id they were watched with. Returns the roots that left the document (no longer watched).
-    pub fn check(&mut self, id_of: impl Fn(&Node) -> Option<NodeId>, events: &mut Vec<EventData>) -> Vec<NodeId> {
+    /// Records what changed since the last check: constructed sheets (all of them), the
+    /// document's adopted sheets, up to [`CHECK_BUDGET`] owners, and as many shadow roots if
+    /// [`ROOTS_EVERY_MS`] have passed since they were last visited (`now` is
+    /// `performance.now()`); everything when `all` (the recording is stopping). Returns the
+    /// roots that left the document (no longer watched).
+    pub fn check(&mut self, now: f64, all: bool, events: &mut Vec<EventData>) -> Vec<NodeId> {
         let mut ids: Vec<u32> = self.constructed.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
             self.check_constructed(id, events);
         }
-        let mut gone_owners = Vec::new();
-        for _ in 0..self.owner_order.len().min(CHECK_BUDGET) {
-            self.owner_cursor %= self.owner_order.len();
-            let id = self.owner_order[self.owner_cursor];
-            self.owner_cursor += 1;
-            let Some(owner) = self.owners.get(&id) else { continue };
-            if !owner.el.is_connected() || id_of(owner.el.as_ref()) != Some(id) {
-                gone_owners.push(id);
-                continue;
+        let budget = if all { usize::MAX } else { CHECK_BUDGET };
+        if let Some(document) = self.document {
+            self.check_root(document, events);
+        }
+        let mut gone = Vec::new();
+        for id in self.owners.next(budget) {
+            match self.owners.items.get(&id) {
+                Some(owner) if owner.el.is_connected() => self.check_owner(id, events),
+                _ => gone.push(id),
             }
-            self.check_owner(id, events);
         }
-        for id in &gone_owners {
-            self.owners.remove(id);
+        self.owners.remove(&gone);
+        if now - self.roots_at < ROOTS_EVERY_MS && !all {
+            return Vec::new();
         }
-        if !gone_owners.is_empty() {
-            self.owner_order.retain(|id| self.owners.contains_key(id));
-        }
-        let mut gone_roots = Vec::new();
-        for _ in 0..self.root_order.len().min(CHECK_BUDGET) {
-            self.root_cursor %= self.root_order.len();
-            let id = self.root_order[self.root_cursor];
-            self.root_cursor += 1;
-            let Some(root) = self.roots.get(&id) else { continue };
-            if !root.node.is_connected() || id_of(&root.node) != Some(id) {
-                gone_roots.push(id);
-                continue;
+        self.roots_at = now;
+        let mut gone = Vec::new();
+        for id in self.roots.next(budget) {
+            match self.roots.items.get(&id) {
+                Some(root) if root.node.is_connected() => self.check_root(id, events),
+                _ => gone.push(id),
             }
-            self.check_root(id, events);
         }
-        if !gone_roots.is_empty() {
-            for id in &gone_roots {
-                self.roots.remove(id);
-            }
-            self.root_order.retain(|id| self.roots.contains_key(id));
-            self.forget_unadopted();
+        for root in self.roots.remove(&gone) {
+            self.release(&root.ids);
         }
-        gone_roots
+        gone
     }
 
     fn check_owner(&mut self, id: NodeId, events: &mut Vec<EventData>) {
-        let Some(owner) = self.owners.get_mut(&id) else { return };
-        let sheet = js_sys::Reflect::get(&owner.el, &"sheet".into()).unwrap_or(JsValue::NULL);
+        let Some(owner) = self.owners.items.get_mut(&id) else { return };
+        let sheet = js_sys::Reflect::get(&owner.el, &self.keys.sheet).unwrap_or(JsValue::NULL);
         let Some(list) = rule_list(&sheet) else {
             // No sheet (a link still loading, a style outside the document) or an unreadable
             // one (cross-origin): nothing the replay could be given.
@@ -174,7 +246,7 @@ impl SheetWatch {
             };
             if !first_look || differs {
                 let rules = rule_objects(&list);
-                events.push(whole(SheetRef::Owner(id), &rules));
+                events.push(whole(SheetRef::Owner(id), &rules, &self.keys));
                 owner.rules = Some(rules);
             }
             return;
@@ -183,18 +255,20 @@ impl SheetWatch {
             return;
         }
         owner.probe = Some(probe);
-        let rules = rule_objects(&list);
-        match owner.rules.take() {
-            Some(old) => events.extend(splice(SheetRef::Owner(id), &old, &rules)),
-            None => events.push(whole(SheetRef::Owner(id), &rules)),
+        match owner.rules.as_mut() {
+            Some(rules) => events.extend(splice(SheetRef::Owner(id), rules, &list, &self.keys)),
+            None => {
+                let rules = rule_objects(&list);
+                events.push(whole(SheetRef::Owner(id), &rules, &self.keys));
+                owner.rules = Some(rules);
+            }
         }
-        owner.rules = Some(rules);
     }
 
     fn check_root(&mut self, id: NodeId, events: &mut Vec<EventData>) {
-        let Some(root) = self.roots.get(&id) else { return };
-        let Ok(adopted) = js_sys::Reflect::get(&root.node, &"adoptedStyleSheets".into()) else { return };
-        let len = js_sys::Reflect::get(&adopted, &"length".into()).ok().and_then(|l| l.as_f64()).unwrap_or(0.0) as u32;
+        let Some(root) = self.roots.items.get(&id) else { return };
+        let Ok(adopted) = js_sys::Reflect::get(&root.node, &self.keys.adopted) else { return };
+        let len = js_sys::Reflect::get(&adopted, &self.keys.length).ok().and_then(|l| l.as_f64()).unwrap_or(0.0) as u32;
         if len == 0 && root.sheets.is_empty() {
             return;
         }
@@ -203,33 +277,51 @@ impl SheetWatch {
             return;
         }
         let ids: Vec<u32> = sheets.iter().filter_map(|s| self.sheet_id(s, events)).collect();
-        let root = self.roots.get_mut(&id).expect("looked up above");
+        let root = self.roots.items.get_mut(&id).expect("looked up above");
         root.sheets = sheets;
         if root.ids != ids {
-            root.ids = ids.clone();
+            let old = std::mem::replace(&mut root.ids, ids.clone());
+            for id in &ids {
+                if let Some(c) = self.constructed.get_mut(id) {
+                    c.adopters += 1;
+                }
+            }
+            self.release(&old);
             events.push(EventData::Adopted { target: id, sheets: ids });
-            self.forget_unadopted();
         }
     }
 
     /// The id of a constructed sheet, recording it (all its rules) the first time it is seen.
     fn sheet_id(&mut self, sheet: &JsValue, events: &mut Vec<EventData>) -> Option<u32> {
-        let ids = self.sheet_ids.get_or_insert_with(js_sys::WeakMap::new);
         if !sheet.is_object() {
             return None;
         }
-        let sheet_obj: &js_sys::Object = sheet.unchecked_ref();
-        if let Some(id) = ids.get(sheet_obj).as_f64() {
+        let key: &js_sys::Object = sheet.unchecked_ref();
+        if let Some(id) = self.sheet_ids.get(key).as_f64() {
             return Some(id as u32);
         }
         let list = rule_list(sheet)?;
         self.next_sheet += 1;
         let id = self.next_sheet;
-        ids.set(sheet_obj, &JsValue::from_f64(id as f64));
+        self.sheet_ids.set(key, &JsValue::from_f64(id as f64));
         let rules = rule_objects(&list);
-        events.push(whole(SheetRef::Sheet(id), &rules));
-        self.constructed.insert(id, Constructed { sheet: sheet.clone(), probe: probe(&list), rules });
+        events.push(whole(SheetRef::Sheet(id), &rules, &self.keys));
+        self.constructed.insert(id, Constructed { sheet: sheet.clone(), probe: probe(&list), rules, adopters: 0 });
         Some(id)
+    }
+
+    /// One adopter fewer for each of these sheets; a sheet no watched root adopts any more is
+    /// forgotten (adopted again later, it gets a new id and is sent again).
+    fn release(&mut self, ids: &[u32]) {
+        for id in ids {
+            let Some(c) = self.constructed.get_mut(id) else { continue };
+            c.adopters = c.adopters.saturating_sub(1);
+            if c.adopters == 0 {
+                if let Some(c) = self.constructed.remove(id) {
+                    self.sheet_ids.delete(c.sheet.unchecked_ref());
+                }
+            }
+        }
     }
 
     fn check_constructed(&mut self, id: u32, events: &mut Vec<EventData>) {
@@ -239,29 +331,8 @@ impl SheetWatch {
         if now == c.probe {
             return;
         }
-        let rules = rule_objects(&list);
-        events.extend(splice(SheetRef::Sheet(id), &c.rules, &rules));
         c.probe = now;
-        c.rules = rules;
-    }
-
-    /// Stops watching constructed sheets that no watched root adopts any more (a sheet adopted
-    /// again later gets a new id and is sent again).
-    fn forget_unadopted(&mut self) {
-        let used: IdSet<u32> = self.roots.values().flat_map(|r| r.ids.iter().copied()).collect();
-        let ids = &self.sheet_ids;
-        self.constructed.retain(|id, c| {
-            let keep = used.contains(id);
-            if let (false, Some(ids)) = (keep, ids) {
-                ids.delete(c.sheet.unchecked_ref());
-            }
-            keep
-        });
-    }
-
-    /// How many sheet owners, roots and constructed sheets are watched (for tests and logs).
-    pub fn watched(&self) -> (usize, usize, usize) {
-        (self.owners.len(), self.roots.len(), self.constructed.len())
+        events.extend(splice(SheetRef::Sheet(id), &mut c.rules, &list, &self.keys));
     }
 }
 
@@ -279,25 +350,29 @@ fn probe(list: &CssRuleList) -> Probe {
     Probe { len, first: if len > 0 { item(0) } else { JsValue::NULL }, last: if len > 1 { item(len - 1) } else { JsValue::NULL } }
 }
 
-fn rule_objects(list: &CssRuleList) -> Vec<JsValue> {
-    (0..list.length()).map(|i| list.item(i).map(JsValue::from).unwrap_or(JsValue::NULL)).collect()
+fn rule_at(list: &CssRuleList, i: usize) -> JsValue {
+    list.item(i as u32).map(JsValue::from).unwrap_or(JsValue::NULL)
 }
 
-fn css_text(rule: &JsValue) -> String {
-    rule.dyn_ref::<web_sys::CssRule>().map(|r| r.css_text()).unwrap_or_else(|| {
-        // Rules of another realm fail `instanceof`; read the property itself.
-        js_sys::Reflect::get(rule, &"cssText".into()).ok().and_then(|t| t.as_string()).unwrap_or_default()
-    })
+fn rule_objects(list: &CssRuleList) -> Vec<JsValue> {
+    (0..list.length() as usize).map(|i| rule_at(list, i)).collect()
+}
+
+fn css_text(rule: &JsValue, keys: &Keys) -> String {
+    js_sys::Reflect::get(rule, &keys.css_text).ok().and_then(|t| t.as_string()).unwrap_or_default()
 }
 
 /// All of a sheet's rules, replacing whatever the replay has.
-fn whole(sheet: SheetRef, rules: &[JsValue]) -> EventData {
-    EventData::SheetRules(SheetRules { sheet, start: 0, deleted: None, rules: rules.iter().map(css_text).collect() })
+fn whole(sheet: SheetRef, rules: &[JsValue], keys: &Keys) -> EventData {
+    EventData::SheetRules(SheetRules { sheet, start: 0, deleted: None, rules: rules.iter().map(|r| css_text(r, keys)).collect() })
 }
 
-/// The one splice from `old` to `new` rule objects, if they differ.
-fn splice(sheet: SheetRef, old: &[JsValue], new: &[JsValue]) -> Option<EventData> {
-    let s = rule_splice(old.len(), new.len(), |i, j| old[i] == new[j])?;
-    let rules = new[s.start..s.start + s.inserted].iter().map(css_text).collect();
+/// The one splice from the rule objects the replay has (`old`, updated) to those of `list`, if
+/// they differ. Only compared and inserted rules are read.
+fn splice(sheet: SheetRef, old: &mut Vec<JsValue>, list: &CssRuleList, keys: &Keys) -> Option<EventData> {
+    let s = rule_splice(old.len(), list.length() as usize, |i, j| old[i] == rule_at(list, j))?;
+    let inserted: Vec<JsValue> = (s.start..s.start + s.inserted).map(|j| rule_at(list, j)).collect();
+    let rules = inserted.iter().map(|r| css_text(r, keys)).collect();
+    old.splice(s.start..s.start + s.deleted, inserted);
     Some(EventData::SheetRules(SheetRules { sheet, start: s.start as u32, deleted: Some(s.deleted as u32), rules }))
 }
