@@ -14,7 +14,7 @@ const ready = (page, timeout = 20_000) => page.waitForFunction(() => window.__re
 export const SCENARIOS = [
   {
     name: 'local-styles',
-    floor: { structural: 0.95, pixel: 0.30 },
+    floor: { structural: 0.99, pixel: 0.30 },
     kind: 'local page',
     path: 'pages/styles.html',
     fast: true,
@@ -29,7 +29,7 @@ export const SCENARIOS = [
   },
   {
     name: 'local-widgets',
-    floor: { structural: 0.88, pixel: 0.05 },
+    floor: { structural: 0.93, pixel: 0.05 },
     kind: 'local page',
     path: 'pages/widgets.html',
     fast: true,
@@ -62,7 +62,7 @@ export const SCENARIOS = [
   },
   {
     name: 'shoelace',
-    floor: { structural: 0.15, pixel: 0.06 },
+    floor: { structural: 0.99, pixel: 0.06 },
     kind: 'app @shoelace-style/shoelace@2.20.1',
     path: 'apps/shoelace/index.html',
     fast: true,
