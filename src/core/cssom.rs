@@ -21,7 +21,11 @@ pub fn count_rules(text: &str) -> usize {
         let c = bytes[i];
         match c {
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = text[i + 2..].find("*/").map_or(bytes.len(), |end| i + 2 + end + 2);
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 2; // past `*/` (or the end)
                 continue;
             }
             b'"' | b'\'' => {
@@ -56,8 +60,8 @@ pub fn count_rules(text: &str) -> usize {
                 }
                 pending = false;
             }
-            b'<' if depth == 0 && text[i..].starts_with("<!--") => i += 3,
-            b'-' if depth == 0 && text[i..].starts_with("-->") => i += 2,
+            b'<' if depth == 0 && bytes[i..].starts_with(b"<!--") => i += 3,
+            b'-' if depth == 0 && bytes[i..].starts_with(b"-->") => i += 2,
             c if c.is_ascii_whitespace() => {}
             _ => pending |= depth == 0,
         }
@@ -117,6 +121,8 @@ mod tests {
         assert_eq!(count_rules(".a\\{{color:red}"), 1);
         assert_eq!(count_rules(".a{color:red"), 1, "the end of the sheet closes the block");
         assert_eq!(count_rules("{}"), 1);
+        assert_eq!(count_rules("a{} /* b{} c{}"), 1, "an unclosed comment runs to the end");
+        assert_eq!(count_rules("a{}/**/b{}/"), 2);
     }
 
     #[test]

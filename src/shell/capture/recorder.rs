@@ -72,9 +72,8 @@ struct State {
     walk: Option<SnapshotWalk<Node>>,
     /// Stylesheets that live in the CSSOM only.
     sheets: SheetWatch,
-    /// Recorded shadow roots listened to, until they leave the document.
-    listened_roots: IdMap<NodeId, Node>,
-    /// The listeners put on each of them, one per kind in [`SHADOW_ROOT_EVENTS`].
+    /// The listeners put on each recorded shadow root (until it leaves the document), one per
+    /// kind in [`SHADOW_ROOT_EVENTS`].
     root_handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
     /// Set while the pre-send checks run (they may record, and recording may send).
     checking: bool,
@@ -116,7 +115,6 @@ impl Recorder {
                 observer: None,
                 walk: None,
                 sheets: SheetWatch::default(),
-                listened_roots: IdMap::default(),
                 root_handlers: Vec::new(),
                 checking: false,
                 last_look: false,
@@ -200,7 +198,7 @@ impl Drop for Recorder {
     fn drop(&mut self) {
         self.observer.disconnect();
         if let Ok(s) = self.state.try_borrow() {
-            for root in s.listened_roots.values() {
+            for root in s.sheets.roots() {
                 s.unlisten(root);
             }
         }
@@ -270,10 +268,8 @@ impl State {
         }
         let mut events = Vec::new();
         let clock = web_sys::window().and_then(|w| w.performance()).map_or_else(now, |p| p.now());
-        for id in self.sheets.check(clock, self.last_look, &mut events) {
-            if let Some(root) = self.listened_roots.remove(&id) {
-                self.unlisten(&root);
-            }
+        for root in self.sheets.check(clock, self.last_look, &mut events) {
+            self.unlisten(&root);
         }
         self.record_all(events);
         self.checking = false;
@@ -293,9 +289,9 @@ impl State {
         if recorded.roots.is_empty() && recorded.sheet_owners.is_empty() {
             return;
         }
-        for (id, root) in &recorded.roots {
+        for (_, root) in &recorded.roots {
             if root.node_type() == Node::DOCUMENT_FRAGMENT_NODE {
-                self.listen_to_shadow_root(*id, root);
+                self.listen_to_shadow_root(root);
             }
         }
         let mut events = Vec::new();
@@ -306,7 +302,7 @@ impl State {
     /// Listens to a shadow root for the events that do not reach the document as they are; each
     /// is handled by the listener on the root of the tree its target is in, and only there. The
     /// listeners are made once and shared by every root.
-    fn listen_to_shadow_root(&mut self, id: NodeId, root: &Node) {
+    fn listen_to_shadow_root(&mut self, root: &Node) {
         if self.root_handlers.is_empty() {
             for &kind in SHADOW_ROOT_EVENTS {
                 let me = self.myself.clone();
@@ -329,11 +325,7 @@ impl State {
                 }));
             }
         }
-        if let Some(old) = self.listened_roots.insert(id, root.clone()) {
-            if old != *root {
-                self.unlisten(&old);
-            }
-        }
+        // Listening twice to one root is harmless: the same listener is added once.
         for (kind, handler) in SHADOW_ROOT_EVENTS.iter().zip(&self.root_handlers) {
             let _ = root.add_event_listener_with_callback_and_bool(kind, handler.as_ref().unchecked_ref(), true);
         }

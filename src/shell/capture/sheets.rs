@@ -29,7 +29,6 @@ use web_sys::{CssRuleList, Element, Node};
 
 use crate::core::cssom::{count_rules, rule_splice};
 use crate::core::event::{EventData, NodeId, SheetRef, SheetRules};
-use crate::core::ids::IdMap;
 use crate::shell::capture::dom::Recorded;
 
 /// Sheet owners, and roots, that a check visits at most (new ones are always looked at).
@@ -66,6 +65,7 @@ struct Root {
 
 /// A constructed sheet the replay has.
 struct Constructed {
+    id: u32,
     sheet: JsValue,
     probe: Probe,
     rules: Vec<JsValue>,
@@ -81,51 +81,61 @@ struct Keys {
     css_text: JsValue,
 }
 
-/// A list of watched things, visited in turns.
+/// Watched nodes with their ids, visited in turns. Plain vectors (with each node's index in a
+/// `WeakMap`) rather than hash maps: the capture is lowered to JS, where every map type costs
+/// code size.
 struct Turns<T> {
-    items: IdMap<NodeId, T>,
-    order: Vec<NodeId>,
+    items: Vec<(NodeId, T)>,
     cursor: usize,
-    /// The node each id was watched with, so that a node watched again under a new id (it was
-    /// recorded afresh) replaces its old entry.
-    ids: js_sys::WeakMap,
+    /// Node → its index in `items`, so that a node watched again (recorded afresh, maybe under
+    /// a new id) replaces its entry.
+    index: js_sys::WeakMap,
 }
 
 impl<T> Turns<T> {
     fn new() -> Turns<T> {
-        Turns { items: IdMap::default(), order: Vec::new(), cursor: 0, ids: js_sys::WeakMap::new() }
+        Turns { items: Vec::new(), cursor: 0, index: js_sys::WeakMap::new() }
     }
 
-    /// Watches `node` as `id`; returns the entry it replaces under an older id, if any.
-    fn insert(&mut self, id: NodeId, node: &JsValue, item: T) -> Option<T> {
+    /// Watches `node` as `id`; returns its index and the entry it replaces, if any.
+    fn insert(&mut self, id: NodeId, node: &JsValue, item: T) -> (usize, Option<T>) {
         let key: &js_sys::Object = node.unchecked_ref();
-        let old = self.ids.get(key).as_f64().map(|o| o as NodeId).filter(|&o| o != id).and_then(|o| self.items.remove(&o));
-        self.ids.set(key, &JsValue::from_f64(id as f64));
-        if self.items.insert(id, item).is_none() {
-            self.order.push(id);
+        let known = self.index.get(key).as_f64().map(|i| i as usize).filter(|&i| i < self.items.len());
+        match known {
+            Some(i) => (i, Some(std::mem::replace(&mut self.items[i], (id, item)).1)),
+            None => {
+                self.index.set(key, &JsValue::from_f64(self.items.len() as f64));
+                self.items.push((id, item));
+                (self.items.len() - 1, None)
+            }
         }
-        if old.is_some() {
-            self.order.retain(|i| self.items.contains_key(i));
-        }
-        old
     }
 
-    /// The next ids to visit, at most `budget`.
-    fn next(&mut self, budget: usize) -> Vec<NodeId> {
-        let n = self.order.len().min(budget);
+    /// Indices of the next entries to visit, at most `budget`, in turns.
+    fn next(&mut self, budget: usize) -> Vec<usize> {
+        let n = self.items.len().min(budget);
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            self.cursor %= self.order.len();
-            out.push(self.order[self.cursor]);
+            self.cursor %= self.items.len();
+            out.push(self.cursor);
             self.cursor += 1;
         }
         out
     }
 
-    fn remove(&mut self, gone: &[NodeId]) -> Vec<T> {
-        let removed: Vec<T> = gone.iter().filter_map(|id| self.items.remove(id)).collect();
-        if !removed.is_empty() {
-            self.order.retain(|id| self.items.contains_key(id));
+    /// Stops watching the entries at `gone` (indices from [`Turns::next`]); `node` gives each
+    /// entry's node, whose index changes when another entry takes its place.
+    fn remove(&mut self, mut gone: Vec<usize>, node: impl Fn(&T) -> &JsValue) -> Vec<(NodeId, T)> {
+        let mut removed = Vec::with_capacity(gone.len());
+        // Highest index first, so that the entry moved into a freed place is never one to remove.
+        while let Some(at) = gone.iter().enumerate().max_by_key(|(_, &i)| i).map(|(at, _)| at) {
+            let i = gone.swap_remove(at);
+            let entry = self.items.swap_remove(i);
+            self.index.delete(node(&entry.1).unchecked_ref());
+            if let Some(moved) = self.items.get(i) {
+                self.index.set(node(&moved.1).unchecked_ref(), &JsValue::from_f64(i as f64));
+            }
+            removed.push(entry);
         }
         removed
     }
@@ -137,9 +147,9 @@ pub struct SheetWatch {
     roots: Turns<Root>,
     /// When roots were last visited (`performance.now()`).
     roots_at: f64,
-    /// The document's id (its adopted sheets are looked at every time).
-    document: Option<NodeId>,
-    constructed: IdMap<u32, Constructed>,
+    /// The document (its adopted sheets are looked at every time).
+    document: Option<(NodeId, Root)>,
+    constructed: Vec<Constructed>,
     /// Constructed sheet → its id, for the sheets in `constructed`.
     sheet_ids: js_sys::WeakMap,
     next_sheet: u32,
@@ -153,7 +163,7 @@ impl Default for SheetWatch {
             roots: Turns::new(),
             roots_at: f64::NEG_INFINITY,
             document: None,
-            constructed: IdMap::default(),
+            constructed: Vec::new(),
             sheet_ids: js_sys::WeakMap::new(),
             next_sheet: 0,
             keys: Keys { sheet: "sheet".into(), adopted: "adoptedStyleSheets".into(), length: "length".into(), css_text: "cssText".into() },
@@ -168,18 +178,23 @@ impl SheetWatch {
         for (id, el) in &recorded.sheet_owners {
             let link = el.local_name() == "link";
             let owner = Owner { el: el.clone(), sheet: JsValue::NULL, probe: None, rules: None, link };
-            self.owners.insert(*id, el.as_ref(), owner);
-            self.check_owner(*id, events);
+            let (i, _) = self.owners.insert(*id, el.as_ref(), owner);
+            self.check_owner(i, events);
         }
         for (id, node) in &recorded.roots {
-            if node.node_type() == Node::DOCUMENT_NODE {
-                self.document = Some(*id);
-            }
             let root = Root { node: node.clone(), sheets: Vec::new(), ids: Vec::new() };
-            if let Some(old) = self.roots.insert(*id, node.as_ref(), root) {
+            if node.node_type() == Node::DOCUMENT_NODE {
+                if let Some((_, old)) = self.document.replace((*id, root)) {
+                    self.release(&old.ids);
+                }
+                self.check_root(None, events);
+                continue;
+            }
+            let (i, old) = self.roots.insert(*id, node.as_ref(), root);
+            if let Some(old) = old {
                 self.release(&old.ids);
             }
-            self.check_root(*id, events);
+            self.check_root(Some(i), events);
         }
     }
 
@@ -188,43 +203,51 @@ impl SheetWatch {
     /// [`ROOTS_EVERY_MS`] have passed since they were last visited (`now` is
     /// `performance.now()`); everything when `all` (the recording is stopping). Returns the
     /// roots that left the document (no longer watched).
-    pub fn check(&mut self, now: f64, all: bool, events: &mut Vec<EventData>) -> Vec<NodeId> {
-        let mut ids: Vec<u32> = self.constructed.keys().copied().collect();
-        ids.sort_unstable();
-        for id in ids {
-            self.check_constructed(id, events);
+    pub fn check(&mut self, now: f64, all: bool, events: &mut Vec<EventData>) -> Vec<Node> {
+        for i in 0..self.constructed.len() {
+            self.check_constructed(i, events);
         }
         let budget = if all { usize::MAX } else { CHECK_BUDGET };
-        if let Some(document) = self.document {
-            self.check_root(document, events);
-        }
+        self.check_root(None, events);
         let mut gone = Vec::new();
-        for id in self.owners.next(budget) {
-            match self.owners.items.get(&id) {
-                Some(owner) if owner.el.is_connected() => self.check_owner(id, events),
-                _ => gone.push(id),
+        for i in self.owners.next(budget) {
+            if self.owners.items[i].1.el.is_connected() {
+                self.check_owner(i, events);
+            } else {
+                gone.push(i);
             }
         }
-        self.owners.remove(&gone);
+        self.owners.remove(gone, |o| o.el.as_ref());
         if now - self.roots_at < ROOTS_EVERY_MS && !all {
             return Vec::new();
         }
         self.roots_at = now;
         let mut gone = Vec::new();
-        for id in self.roots.next(budget) {
-            match self.roots.items.get(&id) {
-                Some(root) if root.node.is_connected() => self.check_root(id, events),
-                _ => gone.push(id),
+        for i in self.roots.next(budget) {
+            if self.roots.items[i].1.node.is_connected() {
+                self.check_root(Some(i), events);
+            } else {
+                gone.push(i);
             }
         }
-        for root in self.roots.remove(&gone) {
-            self.release(&root.ids);
-        }
-        gone
+        self.roots
+            .remove(gone, |r| r.node.as_ref())
+            .into_iter()
+            .map(|(_, root)| {
+                self.release(&root.ids);
+                root.node
+            })
+            .collect()
     }
 
-    fn check_owner(&mut self, id: NodeId, events: &mut Vec<EventData>) {
-        let Some(owner) = self.owners.items.get_mut(&id) else { return };
+    /// The shadow roots watched (to stop listening to them when the recording stops).
+    pub fn roots(&self) -> impl Iterator<Item = &Node> {
+        self.roots.items.iter().map(|(_, r)| &r.node)
+    }
+
+    fn check_owner(&mut self, i: usize, events: &mut Vec<EventData>) {
+        let (id, owner) = &mut self.owners.items[i];
+        let id = *id;
         let sheet = js_sys::Reflect::get(&owner.el, &self.keys.sheet).unwrap_or(JsValue::NULL);
         let Some(list) = rule_list(&sheet) else {
             // No sheet (a link still loading, a style outside the document) or an unreadable
@@ -265,8 +288,10 @@ impl SheetWatch {
         }
     }
 
-    fn check_root(&mut self, id: NodeId, events: &mut Vec<EventData>) {
-        let Some(root) = self.roots.items.get(&id) else { return };
+
+    fn check_root(&mut self, i: Option<usize>, events: &mut Vec<EventData>) {
+        let Some((id, root)) = root_at(&mut self.document, &mut self.roots, i) else { return };
+        let id = *id;
         let Ok(adopted) = js_sys::Reflect::get(&root.node, &self.keys.adopted) else { return };
         let len = js_sys::Reflect::get(&adopted, &self.keys.length).ok().and_then(|l| l.as_f64()).unwrap_or(0.0) as u32;
         if len == 0 && root.sheets.is_empty() {
@@ -277,14 +302,12 @@ impl SheetWatch {
             return;
         }
         let ids: Vec<u32> = sheets.iter().filter_map(|s| self.sheet_id(s, events)).collect();
-        let root = self.roots.items.get_mut(&id).expect("looked up above");
+        let Some((_, root)) = root_at(&mut self.document, &mut self.roots, i) else { return };
         root.sheets = sheets;
         if root.ids != ids {
             let old = std::mem::replace(&mut root.ids, ids.clone());
-            for id in &ids {
-                if let Some(c) = self.constructed.get_mut(id) {
-                    c.adopters += 1;
-                }
+            for c in self.constructed.iter_mut() {
+                c.adopters += ids.iter().filter(|&&id| id == c.id).count() as u32;
             }
             self.release(&old);
             events.push(EventData::Adopted { target: id, sheets: ids });
@@ -306,33 +329,45 @@ impl SheetWatch {
         self.sheet_ids.set(key, &JsValue::from_f64(id as f64));
         let rules = rule_objects(&list);
         events.push(whole(SheetRef::Sheet(id), &rules, &self.keys));
-        self.constructed.insert(id, Constructed { sheet: sheet.clone(), probe: probe(&list), rules, adopters: 0 });
+        self.constructed.push(Constructed { id, sheet: sheet.clone(), probe: probe(&list), rules, adopters: 0 });
         Some(id)
     }
 
     /// One adopter fewer for each of these sheets; a sheet no watched root adopts any more is
     /// forgotten (adopted again later, it gets a new id and is sent again).
     fn release(&mut self, ids: &[u32]) {
-        for id in ids {
-            let Some(c) = self.constructed.get_mut(id) else { continue };
-            c.adopters = c.adopters.saturating_sub(1);
-            if c.adopters == 0 {
-                if let Some(c) = self.constructed.remove(id) {
-                    self.sheet_ids.delete(c.sheet.unchecked_ref());
-                }
-            }
+        if ids.is_empty() {
+            return;
         }
+        for c in self.constructed.iter_mut() {
+            c.adopters = c.adopters.saturating_sub(ids.iter().filter(|&&id| id == c.id).count() as u32);
+        }
+        let sheet_ids = &self.sheet_ids;
+        self.constructed.retain(|c| {
+            if c.adopters == 0 {
+                sheet_ids.delete(c.sheet.unchecked_ref());
+            }
+            c.adopters > 0
+        });
     }
 
-    fn check_constructed(&mut self, id: u32, events: &mut Vec<EventData>) {
-        let Some(c) = self.constructed.get_mut(&id) else { return };
+    fn check_constructed(&mut self, i: usize, events: &mut Vec<EventData>) {
+        let c = &mut self.constructed[i];
         let Some(list) = rule_list(&c.sheet) else { return };
         let now = probe(&list);
         if now == c.probe {
             return;
         }
         c.probe = now;
-        events.extend(splice(SheetRef::Sheet(id), &mut c.rules, &list, &self.keys));
+        events.extend(splice(SheetRef::Sheet(c.id), &mut c.rules, &list, &self.keys));
+    }
+}
+
+/// The document (`None`) or the shadow root at index `i`.
+fn root_at<'a>(document: &'a mut Option<(NodeId, Root)>, roots: &'a mut Turns<Root>, i: Option<usize>) -> Option<&'a mut (NodeId, Root)> {
+    match i {
+        None => document.as_mut(),
+        Some(i) => roots.items.get_mut(i),
     }
 }
 
