@@ -29,7 +29,7 @@ test('a 20000-row page is recorded completely and replays equal to the live DOM'
   const [snapshot] = eventsOfKind(file, 'snapshot');
   assert.ok(snapshot, `the export holds a snapshot (it holds ${file.events.length} events of kinds ${[...new Set(file.events.map((e) => e.data.kind))]})`);
   // The snapshot of a loaded page comes in slices: its first nodes, then insertions.
-  const recorded = [...snapshot.data.nodes, ...eventsOfKind(file, 'mutation').flatMap((e) => e.data.adds.flatMap((a) => a.nodes))];
+  const recorded = [...snapshot.data.nodes, ...eventsOfKind(file, 'mutation').flatMap((e) => (e.data.adds || []).flatMap((a) => a.nodes))];
   const texts = recorded.filter((n) => n.type === 'text').map((n) => n.text);
   for (const i of [0, 1, 9999, 19999]) {
     assert.ok(texts.includes(`row ${i}`), `snapshot holds "row ${i}"`);
