@@ -317,8 +317,8 @@ impl VirtualDom {
                 ops.push(DomOp::Viewport { width: *width, height: *height });
             }
             EventData::SheetRules(change) => {
-                if self.apply_sheet_rules(change) {
-                    ops.push(DomOp::SheetRules(change.clone()));
+                if self.apply_sheet_rules(change) && !self.quiet {
+                    ops.push(DomOp::SheetRules(self.frame_rules(change.sheet, change.start, change.deleted, &change.rules)));
                 }
             }
             EventData::Adopted { target, sheets } => {
@@ -329,10 +329,29 @@ impl VirtualDom {
                     } else {
                         self.adopted.insert(*target, sheets.clone());
                     }
-                    ops.push(DomOp::Adopt { id: *target, sheets: sheets.clone() });
+                    if !self.quiet {
+                        ops.push(DomOp::Adopt { id: *target, sheets: sheets.clone() });
+                    }
                 }
             }
         }
+    }
+
+    /// A change of CSSOM rules as the frame needs it: each rule rewritten like recorded `<style>`
+    /// text ([`sanitize_css`]), against the stylesheet's own URL for a captured `<link>` and the
+    /// document's base URL otherwise (a constructed sheet's base is its document's).
+    fn frame_rules(&self, sheet: SheetRef, start: u32, deleted: Option<u32>, rules: &[String]) -> SheetRules {
+        let link_href = match sheet {
+            SheetRef::Owner(id) => match self.nodes.get(&id) {
+                Some(VNode { kind: NodeKind::Element(e), .. }) if e.css.is_some() && e.tag.eq_ignore_ascii_case("link") => {
+                    e.attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case("href")).and_then(|(_, h)| resolve(&self.base, h))
+                }
+                _ => None,
+            },
+            SheetRef::Sheet(_) => None,
+        };
+        let base = link_href.as_deref().unwrap_or(&self.base);
+        SheetRules { sheet, start, deleted, rules: rules.iter().map(|r| sanitize_css(r, base)).collect() }
     }
 
     /// Applies a change of CSSOM rules to the model; false when it does not apply (an unknown
@@ -613,7 +632,7 @@ impl VirtualDom {
         let mut sheets: Vec<_> = self.sheets.iter().collect();
         sheets.sort_by_key(|(id, _)| **id);
         for (&id, rules) in sheets {
-            ops.push(DomOp::SheetRules(SheetRules { sheet: SheetRef::Sheet(id), start: 0, deleted: None, rules: rules.clone() }));
+            ops.push(DomOp::SheetRules(self.frame_rules(SheetRef::Sheet(id), 0, None, rules)));
         }
         let mut late = Vec::new();
         for &child in &root.children {
@@ -669,7 +688,7 @@ impl VirtualDom {
                         ops.push(DomOp::SetStyleText { id: n, css });
                     }
                     if let Some(rules) = self.owner_rules.get(&n) {
-                        late.push(DomOp::SheetRules(SheetRules { sheet: SheetRef::Owner(n), start: 0, deleted: None, rules: rules.clone() }));
+                        late.push(DomOp::SheetRules(self.frame_rules(SheetRef::Owner(n), 0, None, rules)));
                     }
                     stack.extend(node.children.iter().rev());
                 }
@@ -881,6 +900,41 @@ mod tests {
         // Removing the host forgets what its root adopted.
         vdom.apply(&mutation(MutationBatch { removes: vec![crate::core::event::Removal { parent: 3, id: 4 }], ..Default::default() }));
         assert!(!vdom.render().iter().any(|o| matches!(o, DomOp::Adopt { id: 5, .. })));
+    }
+
+    #[test]
+    fn cssom_rules_are_rewritten_for_the_frame_like_style_text() {
+        let link = SerializedNode {
+            id: 4,
+            parent: Some(2),
+            kind: NodeKind::Element(ElementNode {
+                tag: "link".into(),
+                ns: None,
+                attrs: vec![("rel".into(), "stylesheet".into()), ("href".into(), "css/site.css".into())],
+                form: None,
+                css: Some("p{}".into()),
+            }),
+        };
+        let nodes = vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }, el(2, Some(1), "html"), el(3, Some(2), "style"), link];
+        let mut vdom = VirtualDom::default();
+        let Event { data: EventData::Snapshot(mut snap), .. } = snapshot(nodes) else { unreachable!() };
+        snap.url = "http://site.test/app/index.html".into();
+        vdom.apply(&event(EventData::Snapshot(snap)));
+        let rule = "a:hover{background:url(img/x.png)}";
+        for (sheet, expected) in [
+            (SheetRef::Owner(3), "a[data-tabreel-hover]{background:url(\"http://site.test/app/img/x.png\")}"),
+            (SheetRef::Owner(4), "a[data-tabreel-hover]{background:url(\"http://site.test/app/css/img/x.png\")}"),
+            (SheetRef::Sheet(1), "a[data-tabreel-hover]{background:url(\"http://site.test/app/img/x.png\")}"),
+        ] {
+            let ops = vdom.apply(&event(EventData::SheetRules(rules(sheet, 0, None, &[rule]))));
+            assert_eq!(ops, vec![DomOp::SheetRules(rules(sheet, 0, None, &[expected]))], "{sheet:?}");
+        }
+        // Seeking updates the model only: no operations are built.
+        vdom.update(&event(EventData::SheetRules(rules(SheetRef::Owner(3), 1, Some(0), &["b{}"]))));
+        vdom.update(&event(EventData::Adopted { target: 1, sheets: vec![1] }));
+        let ops = vdom.render();
+        assert!(ops.contains(&DomOp::SheetRules(rules(SheetRef::Owner(3), 0, None, &["a[data-tabreel-hover]{background:url(\"http://site.test/app/img/x.png\")}", "b{}"]))));
+        assert!(ops.contains(&DomOp::Adopt { id: 1, sheets: vec![1] }));
     }
 
     #[test]

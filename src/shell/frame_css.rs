@@ -80,6 +80,22 @@ impl FrameCss {
         }
     }
 
+    /// Takes the rules out of `sheet` if they are in it: the player is about to change its rules
+    /// by the recorded indexes, which do not count them. [`Self::ensure`] puts them back.
+    pub fn withdraw_from(&mut self, doc: &Document, sheet: &CssStyleSheet) {
+        if !self.adopted && self.sheet.as_ref() == Some(sheet) {
+            self.remove(doc);
+        }
+    }
+
+    /// Takes the adopted sheet holding the rules, if there is one, out of the document's list:
+    /// the player is about to set the list the page had. [`Self::ensure`] puts it back.
+    pub fn withdraw_adopted(&mut self, doc: &Document) {
+        if self.adopted {
+            self.remove(doc);
+        }
+    }
+
     fn remove(&mut self, doc: &Document) {
         for rule in self.rules.drain(..) {
             let Some(sheet) = rule.parent_style_sheet() else { continue };
@@ -131,13 +147,14 @@ fn insert_first(sheet: &CssStyleSheet) -> Vec<CssRule> {
 }
 
 /// An adopted sheet holding the rules, built in the frame's realm (a sheet can only be adopted
-/// by documents of the realm that constructed it).
+/// by documents of the realm that constructed it), first in the list: the page's own adopted
+/// sheets (recorded) come after it and win.
 fn adopt(doc: &Document, win: &Window) -> Option<CssStyleSheet> {
     let ctor: Function = Reflect::get(win, &JsValue::from_str("CSSStyleSheet")).ok()?.dyn_into().ok()?;
     let sheet: CssStyleSheet = Reflect::construct(&ctor, &Array::new()).ok()?.unchecked_into();
     sheet.replace_sync(&format!("{LAYER_ORDER} {FONT_RESET} {FOCUS_RING}")).ok()?;
     let list = doc.adopted_style_sheets();
-    list.push(&sheet);
+    list.unshift(&sheet);
     doc.set_adopted_style_sheets(&list);
     Some(sheet)
 }

@@ -215,6 +215,12 @@ impl Renderer {
             }
             DomOp::SheetRules(change) => self.sheet_rules(change)?,
             DomOp::Adopt { id, sheets } => {
+                if Some(*id) == self.document_id {
+                    // The replay's own adopted sheet, if it has one, goes back after the batch.
+                    if let Some(doc) = &self.doc {
+                        self.frame_css.withdraw_adopted(doc);
+                    }
+                }
                 let node = self.node(*id)?;
                 let list: js_sys::Array = sheets.iter().filter_map(|s| self.sheets.get(s)).collect();
                 js_sys::Reflect::set(node, &"adoptedStyleSheets".into(), &list).ok()?;
@@ -263,7 +269,13 @@ impl Renderer {
         let sheet: web_sys::CssStyleSheet = match change.sheet {
             SheetRef::Owner(id) => {
                 let el = self.element(id)?;
-                el.unchecked_ref::<web_sys::HtmlStyleElement>().sheet()?.unchecked_into()
+                let sheet: web_sys::CssStyleSheet = el.unchecked_ref::<web_sys::HtmlStyleElement>().sheet()?.unchecked_into();
+                // The recorded indexes count the page's rules only: the replay's own rules leave
+                // this sheet while it changes, and come back after the batch.
+                if let Some(doc) = &self.doc {
+                    self.frame_css.withdraw_from(doc, &sheet);
+                }
+                sheet
             }
             SheetRef::Sheet(id) => match self.sheets.get(&id) {
                 Some(sheet) => sheet.clone(),
