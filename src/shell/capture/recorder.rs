@@ -219,18 +219,24 @@ impl State {
         if self.flush_scheduled {
             return;
         }
-        let Some(window) = web_sys::window() else { return };
+        if self.later(FLUSH_MS, State::flush) {
+            self.flush_scheduled = true;
+        }
+    }
+
+    /// Runs `then` on this state in a later task, after `delay_ms`; false if it cannot be
+    /// scheduled. Nothing runs if the recorder is gone by then, or busy (it will flush anyway).
+    fn later(&self, delay_ms: i32, then: fn(&mut State)) -> bool {
+        let Some(window) = web_sys::window() else { return false };
         let me = self.myself.clone();
         let callback = Closure::once_into_js(move || {
             if let Some(state) = me.upgrade() {
                 if let Ok(mut s) = state.try_borrow_mut() {
-                    s.flush();
+                    then(&mut s);
                 }
             }
         });
-        if window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), FLUSH_MS).is_ok() {
-            self.flush_scheduled = true;
-        }
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), delay_ms).is_ok()
     }
 
     /// Sends what is buffered, after recording what the observer does not report: shadow roots
@@ -341,19 +347,16 @@ impl State {
     /// after something was found, less and less often while nothing is. What it finds is sent
     /// like anything else, within [`FLUSH_MS`].
     fn schedule_watch(&mut self) {
-        let Some(window) = web_sys::window() else { return };
-        let me = self.myself.clone();
-        let callback = Closure::once_into_js(move || {
-            let Some(state) = me.upgrade() else { return };
-            let Ok(mut s) = state.try_borrow_mut() else { return };
-            let found = !s.flush_scheduled && s.check();
-            if !s.buffer.is_empty() {
-                s.schedule();
-            }
-            s.watch_ms = if found { WATCH_MIN_MS } else { (s.watch_ms * 2).min(WATCH_MAX_MS) };
-            s.schedule_watch();
-        });
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), self.watch_ms);
+        self.later(self.watch_ms, State::watch);
+    }
+
+    fn watch(&mut self) {
+        let found = !self.flush_scheduled && self.check();
+        if !self.buffer.is_empty() {
+            self.schedule();
+        }
+        self.watch_ms = if found { WATCH_MIN_MS } else { (self.watch_ms * 2).min(WATCH_MAX_MS) };
+        self.schedule_watch();
     }
 
     fn send(&mut self) {
@@ -415,16 +418,7 @@ impl State {
     }
 
     fn schedule_slice(&mut self) {
-        let Some(window) = web_sys::window() else { return };
-        let me = self.myself.clone();
-        let callback = Closure::once_into_js(move || {
-            if let Some(state) = me.upgrade() {
-                if let Ok(mut s) = state.try_borrow_mut() {
-                    s.next_slice();
-                }
-            }
-        });
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 0);
+        self.later(0, State::next_slice);
     }
 
     /// One more slice of the snapshot, as a mutation batch of insertions.
