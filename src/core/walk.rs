@@ -235,6 +235,15 @@ mod tests {
         }
     }
 
+    /// One slice of about `nodes` nodes (the clock is out of time after that many).
+    fn step_nodes(walk: &mut SnapshotWalk<usize>, dom: &mut FakeDom, nodes: usize) -> Slice {
+        let mut budget = nodes;
+        walk.step(dom, || {
+            budget = budget.saturating_sub(CHECK_EVERY);
+            budget == 0
+        })
+    }
+
     /// A small deterministic random source.
     struct Lcg(u64);
     impl Lcg {
@@ -384,11 +393,7 @@ mod tests {
         let mut round = 0;
         let mut slices = 0;
         while !walk.is_done() {
-            let mut budget = per_slice;
-            let slice = walk.step(&mut dom, || {
-                budget = budget.saturating_sub(CHECK_EVERY);
-                budget == 0
-            });
+            let slice = step_nodes(&mut walk, &mut dom, per_slice);
             slices += 1;
             if let Some(nodes) = slice.snapshot {
                 vdom.apply(&snapshot_event(nodes));
@@ -451,11 +456,7 @@ mod tests {
         let mut vdom = VirtualDom::default();
         let mut round = 0;
         while !walk.is_done() {
-            let mut budget = 64;
-            let slice = walk.step(&mut dom, || {
-                budget -= CHECK_EVERY.min(budget);
-                budget == 0
-            });
+            let slice = step_nodes(&mut walk, &mut dom, 64);
             if let Some(nodes) = slice.snapshot {
                 vdom.apply(&snapshot_event(nodes));
             }
@@ -511,11 +512,7 @@ mod tests {
         let mut slices = 0;
         let mut round = 0;
         while !walk.is_done() {
-            let mut budget = 64;
-            let slice = walk.step(&mut dom, || {
-                budget -= CHECK_EVERY.min(budget);
-                budget == 0
-            });
+            let slice = step_nodes(&mut walk, &mut dom, 64);
             assert!(slice.snapshot.is_none());
             slices += 1;
             vdom.apply(&mutation_event(MutationBatch { adds: slice.adds, ..Default::default() }));
