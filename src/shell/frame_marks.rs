@@ -5,7 +5,9 @@
 //! `:focus` family can never match in it. The core rewrites them in recorded CSS into attribute
 //! selectors ([`crate::core::css`]); this sets those attributes, as the browser would have set
 //! the pseudo-classes: hover on the element under the recorded pointer (what `elementFromPoint`
-//! finds, so `pointer-events: none` is honoured) and its ancestors, active on the same chain for a
+//! finds, so `pointer-events: none` is honoured, looking inside open shadow roots as hit testing
+//! does) and its ancestors in the flat tree (through assigned slots and shadow hosts, as
+//! `:hover` and `:focus-within` follow them), active on the same chain for a
 //! moment after a recorded click, focus (and focus-visible when the core says the ring shows) on
 //! the recorded focused element and focus-within on it and its ancestors. They are recomputed
 //! after every batch of operations, since layout, scrolling and node moves change what is under
@@ -37,7 +39,7 @@ impl Marks {
 
     /// Marks hover under `pointer` (frame viewport coordinates) and the `focused` element.
     pub fn show(&mut self, doc: &Document, pointer: Option<(f64, f64)>, focused: Option<(Element, bool)>) {
-        let hovered = pointer.and_then(|(x, y)| doc.element_from_point(x as f32, y as f32)).map(chain).unwrap_or_default();
+        let hovered = pointer.and_then(|(x, y)| element_at(doc, x, y)).map(chain).unwrap_or_default();
         set(&mut self.hover, hovered, HOVER_ATTR);
         let (focus, visible) = match focused {
             Some((el, visible)) => (Some(el), visible),
@@ -50,7 +52,7 @@ impl Marks {
 
     /// Marks the elements under a click as active for a moment.
     pub fn press(&self, doc: &Document, x: f64, y: f64) -> Option<()> {
-        let pressed = chain(doc.element_from_point(x as f32, y as f32)?);
+        let pressed = chain(element_at(doc, x, y)?);
         for el in &pressed {
             el.set_attribute(ACTIVE_ATTR, "").ok()?;
         }
@@ -64,12 +66,38 @@ impl Marks {
     }
 }
 
-/// `el` and its ancestors.
+/// Deepest shadow trees a hit test looks into (a bound against hostile nesting).
+const MAX_SHADOW_DEPTH: usize = 64;
+
+/// The element under (x, y): the document's answer, then, while that is the host of an open
+/// shadow root, its root's answer (the replayed pages' shadow roots are there since they were
+/// recorded).
+fn element_at(doc: &Document, x: f64, y: f64) -> Option<Element> {
+    let mut el = doc.element_from_point(x as f32, y as f32)?;
+    for _ in 0..MAX_SHADOW_DEPTH {
+        match el.shadow_root().and_then(|root| root.element_from_point(x as f32, y as f32)) {
+            Some(inner) if inner != el => el = inner,
+            _ => break,
+        }
+    }
+    Some(el)
+}
+
+/// `el` and its ancestors in the flat tree: a slotted element's next is its slot, a shadow
+/// root's top element's next is the host.
 fn chain(el: Element) -> Vec<Element> {
     let mut out = Vec::new();
     let mut cur = Some(el);
     while let Some(e) = cur {
-        cur = e.parent_element();
+        let slot = js_sys::Reflect::get(&e, &JsValue::from_str("assignedSlot")).ok().filter(|s| !s.is_null() && !s.is_undefined());
+        cur = match slot {
+            Some(slot) => Some(slot.unchecked_into()),
+            None => e.parent_element().or_else(|| {
+                let parent = e.parent_node()?;
+                let host = js_sys::Reflect::get(&parent, &JsValue::from_str("host")).ok()?;
+                (!host.is_null() && !host.is_undefined()).then(|| host.unchecked_into())
+            }),
+        };
         out.push(e);
     }
     out

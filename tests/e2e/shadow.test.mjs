@@ -31,7 +31,10 @@ test('shadow.html: shadow roots and CSSOM-only styles replay as they were', { ti
   await page.click('#card >> #inner');
   await page.keyboard.type('typed in a shadow root', { delay: 5 });
   await page.evaluate(() => window.__shadow.changeSheets());
+  // The pointer ends over a heading inside a shadow root, which has a :hover rule there.
+  await page.hover('#card >> h3');
   await sleep(800);
+  const liveColor = await page.evaluate(() => getComputedStyle(document.getElementById('card').shadowRoot.querySelector('h3')).color);
 
   const live = await liveDom(page, COMPARE);
   for (const expected of ['#shadow-root (open)', 'late shadow root', 'defined after recording started', 'inner text changed', 'inserted card', '{value="typed in a shadow root"}', '#adopted sheets=2']) {
@@ -52,6 +55,12 @@ test('shadow.html: shadow roots and CSSOM-only styles replay as they were', { ti
 
   const replay = await h.openReplay(sessionId, 'end');
   await assertSameDom(await replayDom(replay, COMPARE), live, 'shadow-end');
+  const replayColor = await replay.evaluate(() => {
+    const doc = document.getElementById('replay-frame').contentDocument;
+    return doc.defaultView.getComputedStyle(doc.getElementById('card').shadowRoot.querySelector('h3')).color;
+  });
+  assert.equal(liveColor, 'rgb(0, 128, 0)', 'the live heading is hovered');
+  assert.equal(replayColor, liveColor, 'the replay shows the hover inside the shadow root');
   // The closed root is closed in the replay too (so the comparison above cannot see it): look
   // at what it renders.
   const closedText = await replay.evaluate(() => document.getElementById('replay-frame').contentDocument.getElementById('closed').getBoundingClientRect().width);

@@ -9,7 +9,7 @@
       super();
       const root = this.attachShadow({ mode: 'open' });
       root.adoptedStyleSheets = [cardSheet];
-      root.innerHTML = '<style>.count { font-weight: bold; }</style><h3><slot name="title">no title</slot></h3>'
+      root.innerHTML = '<style>.count { font-weight: bold; } h3:hover { color: rgb(0, 128, 0); }</style><h3><slot name="title">no title</slot></h3>'
         + '<input id="inner" placeholder="inside the shadow root"> <span class="count">0</span><ul id="list"></ul><slot></slot>';
     }
   }
