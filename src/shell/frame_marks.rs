@@ -71,11 +71,14 @@ const MAX_SHADOW_DEPTH: usize = 64;
 
 /// The element under (x, y): the document's answer, then, while that is the host of an open
 /// shadow root, its root's answer (the replayed pages' shadow roots are there since they were
-/// recorded).
+/// recorded). A root's `elementsFromPoint` is asked, not `elementFromPoint`: over a slotted
+/// text, the latter answers the host (the text's parent in the DOM) where the first of the
+/// former is the slot, as the browser's hover goes (the text's parent in the flat tree).
 fn element_at(doc: &Document, x: f64, y: f64) -> Option<Element> {
     let mut el = doc.element_from_point(x as f32, y as f32)?;
     for _ in 0..MAX_SHADOW_DEPTH {
-        match el.shadow_root().and_then(|root| root.element_from_point(x as f32, y as f32)) {
+        let inner = el.shadow_root().map(|root| root.elements_from_point(x as f32, y as f32).get(0)).filter(|e| e.is_object());
+        match inner.map(JsCast::unchecked_into::<Element>) {
             Some(inner) if inner != el => el = inner,
             _ => break,
         }
