@@ -120,6 +120,9 @@ mod tests {
         let m = CaptureMessage::Events { session: "s".into(), count: 2, last_t: 5.5, events: "[]".into() };
         let back: CaptureMessage = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);
+        // The capture builds this message by hand (shell::capture::events_message): its shape.
+        let hand: CaptureMessage = serde_json::from_str(r#"{"type":"events","session":"s","count":2,"last_t":5.5,"events":"[]"}"#).unwrap();
+        assert_eq!(hand, m);
         let w: WorkerMessage = serde_json::from_str(r#"{"type":"record","session":"s","page":3}"#).unwrap();
         assert_eq!(w, WorkerMessage::Record { session: "s".into(), page: 3 });
     }

@@ -89,7 +89,12 @@ fn build_capture() -> Result<(), String> {
     run(tool("cargo")
         .args(["build", "--lib", "--release", "--target", "wasm32-unknown-unknown", "--features", "capture", "--target-dir"])
         .arg(&target_dir)
-        .env("RUSTFLAGS", "-Ctarget-cpu=mvp"))?;
+        .env("RUSTFLAGS", "-Ctarget-cpu=mvp")
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", std::env::var("TABREEL_CAPTURE_OPT").unwrap_or_else(|_| "3".into())))?;
+    // TABREEL_UNMINIFIED=1 keeps function names (Rust's, through every step), for reading CPU
+    // profiles of the capture.
+    let minify = std::env::var_os("TABREEL_UNMINIFIED").is_none();
+    let names: &[&str] = if minify { &[] } else { &["-g"] };
     let work = target_dir.join("capture-js");
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
@@ -103,27 +108,28 @@ fn build_capture() -> Result<(), String> {
             "--llvm-nontrapping-fptoint-lowering",
             "--signext-lowering",
             "--strip-target-features",
-            "-o",
         ])
+        .args(names)
+        .arg("-o")
         .arg(&lowered);
     run(&mut opt)?;
     run(tool("wasm-bindgen")
         .arg(&lowered)
-        .args(["--target", "bundler", "--out-name", "tabreel", "--no-typescript", "--out-dir"])
+        .args(["--target", "bundler", "--out-name", "tabreel", "--no-typescript"])
+        .args((!minify).then_some("--keep-debug"))
+        .arg("--out-dir")
         .arg(&work))?;
     let glue = read(&work.join("tabreel_bg.js"))?;
     if glue.contains("BigInt") {
         return Err("the capture crate passes 64-bit integers to JS; wasm2js output cannot (keep u64/i64 out of its exports)".into());
     }
     let as_js = work.join("tabreel_bg.wasm.js");
-    run(tool("wasm2js").arg(work.join("tabreel_bg.wasm")).args(["-O2", "-o"]).arg(&as_js))?;
+    run(tool("wasm2js").arg(work.join("tabreel_bg.wasm")).args(["-O2"]).args(names).arg("-o").arg(&as_js))?;
     patch_memory_grow(&as_js)?;
     let entry_glue = read(&work.join("tabreel.js"))?.replace("\"./tabreel_bg.wasm\"", "\"./tabreel_bg.wasm.js\"");
     write(&work.join("tabreel.js"), &entry_glue)?;
     fs::copy(root().join("src/shell/capture/entry.js"), work.join("entry.js")).map_err(|e| format!("copying entry.js: {e}"))?;
     let out = root().join("extension/gen/capture.js");
-    // TABREEL_UNMINIFIED=1 keeps function names, for reading CPU profiles of the capture.
-    let minify = std::env::var_os("TABREEL_UNMINIFIED").is_none();
     run(tool("esbuild")
         .arg(work.join("entry.js"))
         .args(["--bundle", "--format=iife", "--legal-comments=none", "--log-level=warning", "--target=chrome120"])

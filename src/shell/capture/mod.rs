@@ -24,6 +24,9 @@ use recorder::Recorder;
 /// cannot see it); removed when the capture stops.
 const LIVE_CAPTURE: &str = "__tabreelCapture";
 
+/// The longest a document that is still loading waits for its parser before its recording starts.
+const PARSING_WAIT_MS: i32 = 1000;
+
 /// How often a stop waits for a snapshot still being taken.
 const STOP_POLL_MS: i32 = 50;
 
@@ -38,6 +41,9 @@ struct Link {
 thread_local! {
     static LINK: RefCell<Link> = RefCell::new(Link::default());
     static RECORDER: RefCell<Option<Recorder>> = const { RefCell::new(None) };
+    /// Counts calls of [`start`], so that a start waiting for the parser is dropped when a later
+    /// one comes, and runs once although two things (the parser, a timer) may trigger it.
+    static STARTS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// Entry point, called once by the bundled content script.
@@ -110,9 +116,26 @@ fn connect() -> Option<Port> {
     Some(port)
 }
 
-/// Sends a message, reconnecting once if the worker went away.
-fn send(message: &CaptureMessage) {
-    let value = to_js(message);
+/// `CaptureMessage::Events` as a JS object, built directly: through `to_js` the events' JSON
+/// would be escaped into another JSON text and parsed back, two more passes over every byte of a
+/// snapshot on the page's main thread. A host test in `core::protocol` checks that this shape is
+/// what the worker reads.
+fn events_message(session: &str, count: u32, last_t: f64, events: &str) -> JsValue {
+    let message = js_sys::Object::new();
+    for (key, value) in [
+        ("type", JsValue::from_str("events")),
+        ("session", JsValue::from_str(session)),
+        ("count", JsValue::from(count)),
+        ("last_t", JsValue::from_f64(last_t)),
+        ("events", JsValue::from_str(events)),
+    ] {
+        let _ = js_sys::Reflect::set(&message, &key.into(), &value);
+    }
+    message.into()
+}
+
+/// Sends a message given as a JS value, reconnecting once if the worker went away.
+fn send_value(value: JsValue) {
     let port = LINK.with_borrow(|link| link.port.clone()).or_else(connect);
     if let Some(port) = port {
         if port.post_message(&value).is_ok() {
@@ -149,9 +172,41 @@ fn start(session: String, page: u32) {
     if already && RECORDER.with_borrow(|r| r.is_some()) {
         return; // a reconnect: carry on
     }
+    STARTS.with(|n| n.set(n.get().wrapping_add(1)));
+    let Some(window) = web_sys::window() else { return };
+    let Some(document) = window.document() else { return };
+    if document.ready_state() == "loading" {
+        // Recorded from the document's start: the snapshot waits until the parser is done (or
+        // [`PARSING_WAIT_MS`] have passed), so the parser's insertions, one mutation record per
+        // node, never reach the recorder; the snapshot reads them in slices instead.
+        let start = STARTS.with(|n| n.get());
+        let (when_parsed, after_wait) = (session.clone(), session.clone());
+        let parsed = gloo_events::EventListener::once(&document, "DOMContentLoaded", move |_| begin(start, when_parsed, page));
+        parsed.forget();
+        let waited = Closure::once_into_js(move || begin(start, after_wait, page));
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(waited.unchecked_ref(), PARSING_WAIT_MS);
+        return;
+    }
+    begin(STARTS.with(|n| n.get()), session, page);
+}
+
+/// Starts the recorder for `session`'s `page` (replacing any other), if `start` is still the
+/// latest call of [`start`] and it has not begun yet, and the page was not stopped meanwhile.
+fn begin(start: u32, session: String, page: u32) {
+    let latest = STARTS.with(|n| {
+        let latest = n.get() == start;
+        if latest {
+            n.set(start.wrapping_add(1)); // begun: a second call for it does nothing
+        }
+        latest
+    });
+    let current = LINK.with_borrow(|l| l.session.as_deref() == Some(session.as_str()) && l.page == Some(page));
+    if !latest || !current {
+        return;
+    }
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     let sink = Box::new(move |count: u32, last_t: f64, events: String| {
-        send(&CaptureMessage::Events { session: session.clone(), count, last_t, events });
+        send_value(events_message(&session, count, last_t, &events));
     });
     match Recorder::start(document, page, sink) {
         Ok(recorder) => RECORDER.with_borrow_mut(|r| *r = Some(recorder)),

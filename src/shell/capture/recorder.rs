@@ -385,7 +385,10 @@ impl State {
         let document = self.dom.document().clone();
         let doc_node: Node = document.clone().into();
         let mut walk = SnapshotWalk::new(doc_node.clone());
-        self.dom.collect_scrolls(true);
+        // Elements can have been scrolled only in a document that was already there; while the
+        // document is still loading (recorded from its start) every element the parser adds is
+        // new, and its scrolls will come as events.
+        self.dom.collect_scrolls(document.ready_state() != "loading");
         let slice = walk.step(&mut self.dom, slice_clock());
         let mut scrolls = self.dom.take_scrolls();
         let (x, y) = (window.scroll_x().unwrap_or(0.0), window.scroll_y().unwrap_or(0.0));
@@ -458,14 +461,16 @@ impl State {
         let raw = records.iter().filter_map(|r| {
             let r: MutationRecord = r.unchecked_into();
             let target = r.target()?;
-            let record = match r.type_().as_str() {
-                "childList" => {
-                    let added = nodes(&r.added_nodes());
-                    records_added.push(added.len() as u32);
-                    RawRecord::ChildList { target: target.clone(), added, removed: nodes(&r.removed_nodes()) }
-                }
-                "attributes" => RawRecord::Attribute { name: attribute_name(&r, &target)?, target: target.clone() },
-                _ => RawRecord::Text { target: target.clone() },
+            // The record's kind from its target, without reading `type` (a string per record):
+            // only character data has characterData records, and never childList ones.
+            let record = if matches!(target.node_type(), Node::TEXT_NODE | Node::COMMENT_NODE | Node::CDATA_SECTION_NODE | Node::PROCESSING_INSTRUCTION_NODE) {
+                RawRecord::Text { target: target.clone() }
+            } else if let Some(name) = attribute_name(&r, &target) {
+                RawRecord::Attribute { name, target: target.clone() }
+            } else {
+                let added = nodes(&r.added_nodes());
+                records_added.push(added.len() as u32);
+                RawRecord::ChildList { target: target.clone(), added, removed: nodes(&r.removed_nodes()) }
             };
             // Most attribute changes (class, style, …) cannot move a control's state: skip the
             // DOM look-ups for them, this runs for every record on the page's main thread.
