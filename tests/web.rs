@@ -185,8 +185,16 @@ async fn session_store_round_trips_in_real_indexeddb() {
     assert_eq!(stored.duration_ms, 700.0);
     let file = store.export(&id).await.unwrap();
     assert_eq!(file.events.len(), 2 * events.len());
-    // Merging the chunks keeps every event and the counters, and recounts the bytes.
-    store.compact(&id).await.unwrap();
+    // A merge during recording takes only chunks under its size limit (none here), and then
+    // every chunk once the recording is over; both keep every event and the counters, and
+    // recount the bytes.
+    store.compact(&id, Some(data.len())).await.unwrap();
+    assert_eq!(store.session(&id).await.unwrap().unwrap().bytes, stored.bytes, "chunks at the limit are left alone");
+    store.compact(&id, Some(data.len() + 1)).await.unwrap();
+    let merged_live = store.session(&id).await.unwrap().unwrap();
+    assert!(merged_live.bytes < stored.bytes, "{} bytes after merging small chunks, {} before", merged_live.bytes, stored.bytes);
+    assert_eq!(store.export(&id).await.unwrap().events, file.events);
+    store.compact(&id, None).await.unwrap();
     let merged = store.export(&id).await.unwrap();
     assert_eq!(merged.events, file.events);
     let after = store.session(&id).await.unwrap().unwrap();

@@ -83,6 +83,38 @@ pub fn encode_json(json: &str) -> Result<Vec<u8>, ChunkError> {
     Ok(encode(&events, Effort::Live))
 }
 
+/// Which consecutive chunks to merge, given their stored sizes in order: runs of chunks smaller
+/// than `eligible_below` bytes (every chunk when `None`), cut into groups of about `group_bytes`.
+/// Only groups of two or more are returned (merging one chunk gains nothing). A chunk too large
+/// to be eligible ends a run, so merged chunks always hold consecutive events.
+pub fn merge_groups(sizes: &[usize], group_bytes: usize, eligible_below: Option<usize>) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    let mut current_bytes = 0usize;
+    let close = |current: &mut Vec<usize>, groups: &mut Vec<Vec<usize>>| {
+        if current.len() > 1 {
+            groups.push(std::mem::take(current));
+        } else {
+            current.clear();
+        }
+    };
+    for (i, &size) in sizes.iter().enumerate() {
+        if eligible_below.is_some_and(|limit| size >= limit) {
+            close(&mut current, &mut groups);
+            current_bytes = 0;
+            continue;
+        }
+        if !current.is_empty() && current_bytes + size > group_bytes {
+            close(&mut current, &mut groups);
+            current_bytes = 0;
+        }
+        current.push(i);
+        current_bytes += size;
+    }
+    close(&mut current, &mut groups);
+    groups
+}
+
 /// Inflates zlib bytes, refusing more than [`MAX_CHUNK_BYTES`].
 fn inflate(bytes: &[u8]) -> Result<String, ChunkError> {
     let mut out = Vec::new();
@@ -159,6 +191,21 @@ fn from_compact(events: &mut [Event]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merge_groups_takes_runs_of_small_chunks_in_bounded_groups() {
+        // Everything eligible: consecutive groups of at most 100 bytes (a group always takes one).
+        assert_eq!(merge_groups(&[40, 40, 40, 40, 150, 10], 100, None), vec![vec![0, 1], vec![2, 3]]);
+        // Large chunks are left alone and split runs; a lone small chunk is not rewritten.
+        assert_eq!(merge_groups(&[10, 10, 500, 10, 600, 10, 10, 10], 1000, Some(100)), vec![vec![0, 1], vec![5, 6, 7]]);
+        assert_eq!(merge_groups(&[500, 10], 1000, Some(100)), Vec::<Vec<usize>>::new());
+        assert_eq!(merge_groups(&[], 1000, None), Vec::<Vec<usize>>::new());
+        // Every index appears at most once, in order.
+        let sizes: Vec<usize> = (0..200).map(|i| (i * 37) % 120).collect();
+        let flat: Vec<usize> = merge_groups(&sizes, 300, Some(100)).concat();
+        assert!(flat.windows(2).all(|w| w[0] < w[1]));
+        assert!(flat.iter().all(|&i| sizes[i] < 100));
+    }
     use crate::core::event::{Addition, ElementNode, MutationBatch, NodeKind, Snapshot};
 
     fn node(id: NodeId, parent: Option<NodeId>) -> SerializedNode {

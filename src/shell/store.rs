@@ -104,11 +104,15 @@ impl SessionStore {
         Ok(())
     }
 
-    /// Merges a finished recording's many small chunks (one per batch of the page) into a few
-    /// large ones: deflate finds far more to share across a whole recording than inside 200 ms of
-    /// it. The merged chunks replace the old ones in one transaction, so a failure (or a worker
-    /// stopped halfway) leaves the session as it was; batches stored meanwhile are kept as they are.
-    pub async fn compact(&self, session: &str) -> Result<(), ShellError> {
+    /// Merges a recording's many small chunks (one per batch of the page) into a few large ones:
+    /// deflate finds far more to share across a recording than inside 200 ms of it. When the
+    /// recording has ended every chunk may be merged (`eligible_below: None`); while it goes on,
+    /// only chunks smaller than `eligible_below` bytes are, so large merged ones are not
+    /// compressed again and again. The merged chunks replace the old ones in one transaction, so a
+    /// failure (or a worker stopped halfway) leaves the session as it was; batches stored meanwhile
+    /// are kept as they are, and if another compaction replaced any of the same chunks first, this
+    /// one changes nothing.
+    pub async fn compact(&self, session: &str, eligible_below: Option<usize>) -> Result<(), ShellError> {
         let what = "compacting a session";
         let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(db_err(what))?;
         let index = tx.store(CHUNKS).map_err(db_err(what))?.index(BY_SESSION).map_err(db_err(what))?;
@@ -119,26 +123,18 @@ impl SessionStore {
         if records.len() != keys.len() || records.len() < 2 {
             return Ok(());
         }
-        // Consecutive chunks in groups of about COMPACT_GROUP_BYTES stored bytes.
-        let mut groups: Vec<Vec<usize>> = vec![Vec::new()];
-        let mut group_bytes = 0usize;
         let mut datas = Vec::with_capacity(records.len());
-        for (i, record) in records.iter().enumerate() {
+        for record in &records {
             let data = js_sys::Reflect::get(record, &"data".into()).ok().and_then(|d| d.dyn_into::<js_sys::Uint8Array>().ok());
             let Some(data) = data else { return Ok(()) }; // not ours to fix here; reading reports it
-            let bytes = data.to_vec();
-            if group_bytes + bytes.len() > COMPACT_GROUP_BYTES && !groups.last().is_some_and(Vec::is_empty) {
-                groups.push(Vec::new());
-                group_bytes = 0;
-            }
-            group_bytes += bytes.len();
-            groups.last_mut().expect("one group at least").push(i);
-            datas.push(bytes);
+            datas.push(data.to_vec());
         }
+        let sizes: Vec<usize> = datas.iter().map(Vec::len).collect();
+        let groups = chunk::merge_groups(&sizes, COMPACT_GROUP_BYTES, eligible_below);
         let mut merged = Vec::new();
         let mut replaced = Vec::new();
         let mut new_bytes = 0usize;
-        for group in groups.iter().filter(|g| g.len() > 1) {
+        for group in &groups {
             let mut events = Vec::new();
             for &i in group {
                 events.extend(chunk::decode(&datas[i]).map_err(|e| ShellError::new(what, format!("chunk {i}: {e}")))?);
@@ -152,11 +148,16 @@ impl SessionStore {
         if merged.is_empty() {
             return Ok(());
         }
-        let replaced_bytes: usize = groups.iter().filter(|g| g.len() > 1).flatten().map(|&i| datas[i].len()).sum();
+        let replaced_bytes: usize = groups.iter().flatten().map(|&i| datas[i].len()).sum();
         let tx = self.db.transaction(&[SESSIONS, CHUNKS], TransactionMode::ReadWrite).map_err(db_err(what))?;
         let sessions = tx.store(SESSIONS).map_err(db_err(what))?;
         let chunks = tx.store(CHUNKS).map_err(db_err(what))?;
         for key in replaced {
+            if chunks.get(key.clone()).await.map_err(db_err(what))?.is_none() {
+                // Another compaction got there first: keep its result, add nothing.
+                tx.abort().await.map_err(db_err(what))?;
+                return Ok(());
+            }
             chunks.delete(key).await.map_err(db_err(what))?;
         }
         for record in &merged {

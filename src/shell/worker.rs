@@ -23,6 +23,10 @@ use crate::shell::chrome::{self, Port};
 use crate::shell::error::{from_js, to_js, Context, ShellError};
 use crate::shell::store::{new_session_id, SessionStore, TabRecording};
 
+/// How many batches of a recording are stored between merges of its small chunks.
+const MERGE_EVERY_BATCHES: u32 = 32;
+/// Chunks at least this large are left as they are by merges during a recording.
+const MERGE_SMALLER_THAN: usize = 64 * 1024;
 /// How long `stop` waits for the page to hand over its last batch.
 const STOP_ACK_MS: i32 = 30_000;
 /// How long after a stop or a tab close a late batch of that session is still stored.
@@ -57,6 +61,10 @@ struct WorkerState {
     errors: HashMap<String, String>,
     /// Sessions being stopped or just stopped, with the time: their last batches are accepted.
     closing: HashMap<String, f64>,
+    /// Batches stored per recording session since its small chunks were last merged.
+    batches_since_merge: HashMap<String, u32>,
+    /// Recording sessions whose small chunks are being merged now.
+    merging: std::collections::HashSet<String>,
     /// The text of a multi-part export, so every part comes from one consistent file.
     export_cache: Option<(String, Rc<String>)>,
 }
@@ -240,9 +248,34 @@ async fn stop(tab_id: i64) -> Result<Value, ShellError> {
 
 /// Merges a finished session's chunks; a failure only costs space, so it is logged, not raised.
 async fn compact(store: &SessionStore, session: &str) {
-    if let Err(e) = store.compact(session).await {
+    STATE.with_borrow_mut(|s| s.batches_since_merge.remove(session));
+    if let Err(e) = store.compact(session, None).await {
         web_sys::console::warn_1(&JsValue::from_str(&format!("tabreel worker: {e}")));
     }
+}
+
+/// Every [`MERGE_EVERY_BATCHES`] batches of a recording, its small chunks are merged, so a long
+/// recording (an idle page sends a tiny batch a second) does not keep one zlib stream, with its
+/// header and an empty dictionary, per batch until it ends. Runs while the batch counts as a write
+/// in flight, so a stop waits for it before the final merge.
+async fn merge_while_recording(store: &SessionStore, session: &str) {
+    let due = STATE.with_borrow_mut(|s| {
+        let n = s.batches_since_merge.entry(session.to_string()).or_insert(0);
+        *n += 1;
+        if *n < MERGE_EVERY_BATCHES || s.merging.contains(session) {
+            return false;
+        }
+        *n = 0;
+        s.merging.insert(session.to_string());
+        true
+    });
+    if !due {
+        return;
+    }
+    if let Err(e) = store.compact(session, Some(MERGE_SMALLER_THAN)).await {
+        web_sys::console::warn_1(&JsValue::from_str(&format!("tabreel worker: {e}")));
+    }
+    STATE.with_borrow_mut(|s| s.merging.remove(session));
 }
 
 fn mark_closing(session: &str) {
@@ -384,7 +417,9 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
                     return Ok(());
                 }
                 retry_unsaved(&store).await;
+                let session = batch.session.clone();
                 save(&store, batch).await;
+                merge_while_recording(&store, &session).await;
                 Ok::<(), ShellError>(())
             }
             .await;
