@@ -71,6 +71,7 @@ const MIME = {
   '.json': 'application/json; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
 };
 const TEMPLATED = new Set(['.html', '.js', '.css', '.svg']);
@@ -592,9 +593,10 @@ export async function liveDom(page, opts = {}) {
 
 /** Normalised DOM shown by a replay page. */
 export async function replayDom(replayPage, opts = {}) {
+  const assetUrls = await replayPage.evaluate(() => window.tabreelAssetUrls || {});
   const h = await replayPage.evaluateHandle(() => document.getElementById('replay-frame').contentDocument);
   try {
-    return await normalizedDom(h, { ...opts, role: 'replay' });
+    return await normalizedDom(h, { assetUrls, ...opts, role: 'replay' });
   } finally {
     await h.dispose();
   }
