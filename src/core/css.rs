@@ -46,9 +46,25 @@ const PSEUDO_CLASSES: &[(&str, &str)] = &[
 /// Legacy pseudo-elements that CSS still accepts with one colon.
 const LEGACY_PSEUDO_ELEMENTS: &[&str] = &["before", "after", "first-line", "first-letter"];
 
+/// What a URL in CSS is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UrlUse {
+    /// The sheet of an `@import`.
+    Import,
+    /// Anything else: an image, a font, an SVG resource, a cursor.
+    Resource,
+}
+
 /// `css` as the replay frame needs it: relative URLs resolved against `base` (when it is an
 /// absolute URL) and user-action pseudo-classes turned into attribute selectors.
 pub fn rewrite(css: &str, base: Option<&str>) -> String {
+    rewrite_with(css, base, &mut |_, _| None)
+}
+
+/// Like [`rewrite`], and every URL (made absolute) is offered to `map`: when it answers, its
+/// answer replaces the URL (a stored copy of what the URL named); when not, a relative URL is
+/// resolved against `base` and an absolute one stays as it is.
+pub fn rewrite_with(css: &str, base: Option<&str>, map: &mut dyn FnMut(&str, UrlUse) -> Option<String>) -> String {
     let b = css.as_bytes();
     let mut out = String::with_capacity(css.len() + css.len() / 16);
     let mut i = 0;
@@ -71,9 +87,9 @@ pub fn rewrite(css: &str, base: Option<&str>) -> String {
                 let (end, _) = item_end(b, i, false);
                 let prelude = &css[i..end];
                 match name.as_str() {
-                    "import" => out.push_str(&rewrite_urls(prelude, base, true)),
+                    "import" => out.push_str(&rewrite_urls(prelude, base, UrlUse::Import, map)),
                     "namespace" => out.push_str(prelude), // namespace names are not fetched
-                    _ => out.push_str(&rewrite_urls(prelude, base, false)),
+                    _ => out.push_str(&rewrite_urls(prelude, base, UrlUse::Resource, map)),
                 }
                 // The terminator (`;` or `{`) is copied by the next turn; a `{` opens a block whose
                 // items are handled like any others.
@@ -99,7 +115,7 @@ pub fn rewrite(css: &str, base: Option<&str>) -> String {
                     out.push('{');
                     i = end + 1;
                 } else {
-                    out.push_str(&rewrite_urls(text, base, false));
+                    out.push_str(&rewrite_urls(text, base, UrlUse::Resource, map));
                     i = end;
                 }
             }
@@ -246,13 +262,30 @@ fn plain(s: &str) -> Option<&str> {
     (!s.contains('\\')).then_some(s)
 }
 
-/// The absolute form of a relative `reference`, or `None` when it should stay as it is.
-fn absolute(reference: &str, base: Option<&str>) -> Option<String> {
+/// What replaces `reference` (`map`'s answer for its absolute form, else the absolute form of a
+/// relative reference), or `None` when it stays as it is.
+fn replacement(reference: &str, base: Option<&str>, used: UrlUse, map: &mut dyn FnMut(&str, UrlUse) -> Option<String>) -> Option<String> {
     let r = reference.trim();
-    if r.is_empty() || r.starts_with('#') || scheme_of(r).is_some() {
+    if r.is_empty() || r.starts_with('#') {
         return None;
     }
-    resolve(base?, r)
+    let relative = scheme_of(r).is_none();
+    let abs = if relative { resolve(base?, r)? } else { r.to_owned() };
+    match map(&abs, used) {
+        Some(stored) => Some(stored),
+        None => relative.then_some(abs),
+    }
+}
+
+/// Every URL that `css` (written for `base`) refers to, made absolute, with what it is for, in
+/// order of appearance (repeats included). Fragment-only references are not URLs to fetch.
+pub fn references(css: &str, base: Option<&str>) -> Vec<(String, UrlUse)> {
+    let mut found = Vec::new();
+    rewrite_with(css, base, &mut |url, used| {
+        found.push((url.to_owned(), used));
+        None
+    });
+    found
 }
 
 /// `url` as a quoted CSS string.
@@ -276,11 +309,9 @@ fn quoted(url: &str) -> String {
 }
 
 /// Rewrites the URLs of a declaration or at-rule prelude: `url(…)`, `src("…")`, the strings of
-/// `image-set()`, and (for `@import`, `bare_strings`) strings outside any function.
-fn rewrite_urls(text: &str, base: Option<&str>, bare_strings: bool) -> String {
-    if base.is_none() {
-        return text.to_owned();
-    }
+/// `image-set()`, and (for `@import`, [`UrlUse::Import`]) strings outside any function.
+fn rewrite_urls(text: &str, base: Option<&str>, used: UrlUse, map: &mut dyn FnMut(&str, UrlUse) -> Option<String>) -> String {
+    let bare_strings = used == UrlUse::Import;
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len() + 32);
     let mut copied = 0;
@@ -297,7 +328,7 @@ fn rewrite_urls(text: &str, base: Option<&str>, bare_strings: bool) -> String {
                 let is_url = (bare_strings && depth == 0) || url_strings_at.last() == Some(&depth);
                 let closed = end > i + 1 && b[end - 1] == b[i];
                 if is_url && closed {
-                    if let Some(abs) = plain(&text[i + 1..end - 1]).and_then(|r| absolute(r, base)) {
+                    if let Some(abs) = plain(&text[i + 1..end - 1]).and_then(|r| replacement(r, base, used, map)) {
                         out.push_str(&text[copied..i]);
                         out.push_str(&quoted(&abs));
                         copied = end;
@@ -328,7 +359,7 @@ fn rewrite_urls(text: &str, base: Option<&str>, bare_strings: bool) -> String {
                             let close = unquoted_url_end(b, content);
                             let raw = text[content..close].trim_end();
                             let valid = !raw.contains(|c: char| matches!(c, '"' | '\'' | '(' | '\\') || c.is_whitespace() || c.is_control());
-                            if let Some(abs) = valid.then_some(raw).and_then(|r| absolute(r, base)) {
+                            if let Some(abs) = valid.then_some(raw).and_then(|r| replacement(r, base, used, map)) {
                                 out.push_str(&text[copied..open + 1]);
                                 out.push_str(&quoted(&abs));
                                 copied = content + raw.len();

@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::assets::{fetchable, replay_mime, sha256_hex, MAX_ASSET_BYTES, MAX_SESSION_ASSET_BYTES};
 use crate::core::event::{Event, EventData};
 
 /// The `format` field of every session file.
@@ -48,6 +49,34 @@ pub struct SessionFile {
     pub session: SessionMeta,
     /// The events in time order.
     pub events: Vec<Event>,
+    /// Stored files by content hash (the assets' bytes; see [`crate::core::assets`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blobs: Vec<FileBlob>,
+    /// The page's stylesheets, fonts and images: which URL had which stored file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<FileAsset>,
+}
+
+/// A stored file in a session file: its bytes (base64), their SHA-256 and their MIME type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBlob {
+    /// Lower-case hex SHA-256 of the bytes.
+    pub hash: String,
+    /// MIME type, without parameters.
+    pub mime: String,
+    /// The bytes, base64 (standard alphabet, padded).
+    pub data: String,
+}
+
+/// A URL the recorded page used and the stored file it had.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAsset {
+    /// Absolute http(s) URL without fragment.
+    pub url: String,
+    /// The [`FileBlob::hash`] of its bytes.
+    pub hash: String,
 }
 
 /// Why a session file was refused.
@@ -86,7 +115,20 @@ struct Header {
 impl SessionFile {
     /// A file for `session` holding `events`.
     pub fn new(session: SessionMeta, events: Vec<Event>) -> SessionFile {
-        SessionFile { format: FORMAT.into(), version: VERSION, session, events }
+        SessionFile { format: FORMAT.into(), version: VERSION, session, events, blobs: Vec::new(), assets: Vec::new() }
+    }
+
+    /// The file with these stored files (`(hash, mime, bytes)`) and assets (`(url, hash)`).
+    pub fn with_assets(mut self, blobs: Vec<(String, String, Vec<u8>)>, assets: Vec<(String, String)>) -> SessionFile {
+        use base64::Engine;
+        self.blobs = blobs.into_iter().map(|(hash, mime, bytes)| FileBlob { hash, mime, data: base64::engine::general_purpose::STANDARD.encode(bytes) }).collect();
+        self.assets = assets.into_iter().map(|(url, hash)| FileAsset { url, hash }).collect();
+        self
+    }
+
+    /// The stored files' bytes, checked (see [`SessionFile::parse`]): `(hash, mime, bytes)`.
+    pub fn blob_bytes(&self) -> Result<Vec<(String, String, Vec<u8>)>, ImportError> {
+        check_assets(&self.blobs, &self.assets)
     }
 
     /// The file as JSON text.
@@ -129,14 +171,78 @@ impl SessionFile {
         if !self.events.is_empty() && !self.events.iter().any(|e| matches!(e.data, EventData::Snapshot(_))) {
             return Err(ImportError::Invalid("the events hold no page snapshot, so nothing could be replayed".into()));
         }
+        check_assets(&self.blobs, &self.assets)?;
         Ok(())
     }
+}
+
+/// Checks a file's stored files and assets, and decodes the bytes: every hash is 64 lower-case
+/// hex digits and the SHA-256 of its bytes, stored once; every MIME type one the replay may use
+/// ([`crate::core::assets::replay_mime`]); every asset URL absolute http(s) without fragment, once,
+/// with a stored file; every stored file used; sizes within [`MAX_ASSET_BYTES`] each and
+/// [`MAX_SESSION_ASSET_BYTES`] in all.
+fn check_assets(blobs: &[FileBlob], assets: &[FileAsset]) -> Result<Vec<(String, String, Vec<u8>)>, ImportError> {
+    use base64::Engine;
+    use std::collections::HashSet;
+    let invalid = |i: usize, what: String| ImportError::Invalid(format!("blob {i}: {what}"));
+    let mut out = Vec::with_capacity(blobs.len());
+    let mut hashes = HashSet::new();
+    let mut total = 0usize;
+    for (i, b) in blobs.iter().enumerate() {
+        if !is_hash(&b.hash) {
+            return Err(invalid(i, "hash must be 64 lower-case hex digits".into()));
+        }
+        if !hashes.insert(b.hash.as_str()) {
+            return Err(invalid(i, format!("hash {} appears twice", b.hash)));
+        }
+        if replay_mime(&b.mime).as_deref() != Some(b.mime.as_str()) {
+            return Err(invalid(i, format!("MIME type {:?} is not one the replay uses", b.mime)));
+        }
+        if b.data.len() > MAX_ASSET_BYTES.div_ceil(3) * 4 {
+            return Err(invalid(i, format!("larger than {MAX_ASSET_BYTES} bytes")));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD.decode(&b.data).map_err(|e| invalid(i, format!("data is not base64 ({e})")))?;
+        if bytes.len() > MAX_ASSET_BYTES {
+            return Err(invalid(i, format!("larger than {MAX_ASSET_BYTES} bytes")));
+        }
+        total += bytes.len();
+        if total > MAX_SESSION_ASSET_BYTES {
+            return Err(ImportError::Invalid(format!("the stored files exceed {MAX_SESSION_ASSET_BYTES} bytes in all")));
+        }
+        if sha256_hex(&bytes) != b.hash {
+            return Err(invalid(i, "the data does not match its hash".into()));
+        }
+        out.push((b.hash.clone(), b.mime.clone(), bytes));
+    }
+    let mut urls = HashSet::new();
+    let mut used = HashSet::new();
+    for (i, a) in assets.iter().enumerate() {
+        if fetchable(&a.url).as_deref() != Some(a.url.as_str()) {
+            return Err(ImportError::Invalid(format!("asset {i}: the URL must be absolute http(s), without fragment, at most {} characters", crate::core::assets::MAX_URL_CHARS)));
+        }
+        if !urls.insert(a.url.as_str()) {
+            return Err(ImportError::Invalid(format!("asset {i}: {} appears twice", a.url)));
+        }
+        if !hashes.contains(a.hash.as_str()) {
+            return Err(ImportError::Invalid(format!("asset {i}: no stored file has hash {:?}", a.hash)));
+        }
+        used.insert(a.hash.as_str());
+    }
+    if let Some(i) = blobs.iter().position(|b| !used.contains(b.hash.as_str())) {
+        return Err(invalid(i, "no asset uses it".into()));
+    }
+    Ok(out)
+}
+
+fn is_hash(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::event::{NodeKind, SerializedNode, Snapshot};
+    use crate::core::assets::sha256_hex;
 
     fn file() -> SessionFile {
         let snap = Event {
@@ -195,5 +301,71 @@ mod tests {
         // Deeply nested junk cannot blow the stack: serde_json's depth limit refuses it.
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(SessionFile::parse(&deep).is_err());
+    }
+
+    fn with_assets() -> SessionFile {
+        let png = b"\x89PNG fake".to_vec();
+        let css = b"a{b:c}".to_vec();
+        file().with_assets(
+            vec![(sha256_hex(&png), "image/png".into(), png), (sha256_hex(&css), "text/css".into(), css)],
+            vec![("http://127.0.0.1/a.png".into(), sha256_hex(b"\x89PNG fake")), ("http://127.0.0.1/b.png".into(), sha256_hex(b"\x89PNG fake")), ("https://cdn.test/s.css".into(), sha256_hex(b"a{b:c}"))],
+        )
+    }
+
+    #[test]
+    fn files_with_assets_round_trip() {
+        let f = with_assets();
+        let json = f.to_json();
+        assert!(json.contains("\"blobs\":[{\"hash\""), "{json}");
+        let back = SessionFile::parse(&json).unwrap();
+        assert_eq!(back, f);
+        let bytes = back.blob_bytes().unwrap();
+        assert_eq!(bytes[0].2, b"\x89PNG fake");
+        assert_eq!(bytes[1].1, "text/css");
+        // A file without assets has no such fields at all.
+        assert!(!file().to_json().contains("blobs"));
+    }
+
+    #[test]
+    fn hostile_assets_are_refused() {
+        let refused = |f: SessionFile, needle: &str| {
+            let err = SessionFile::parse(&f.to_json()).unwrap_err();
+            assert!(matches!(err, ImportError::Invalid(_)) && err.to_string().contains(needle), "{err} (wanted {needle:?})");
+        };
+        let mut f = with_assets();
+        f.blobs[0].data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"other bytes");
+        refused(f, "does not match its hash");
+        let mut f = with_assets();
+        f.blobs[0].mime = "text/html".into();
+        refused(f, "MIME type");
+        let mut f = with_assets();
+        f.blobs[0].hash = "../../x".into();
+        refused(f, "64 lower-case hex");
+        let mut f = with_assets();
+        f.blobs[1].data = "not base64!".into();
+        refused(f, "not base64");
+        let mut f = with_assets();
+        f.blobs.push(f.blobs[0].clone());
+        refused(f, "appears twice");
+        let mut f = with_assets();
+        f.assets[0].url = "javascript:alert(1)".into();
+        refused(f, "absolute http(s)");
+        let mut f = with_assets();
+        f.assets[0].url = "http://127.0.0.1/a.png#frag".into();
+        refused(f, "without fragment");
+        let mut f = with_assets();
+        f.assets[1].url = f.assets[0].url.clone();
+        refused(f, "appears twice");
+        let mut f = with_assets();
+        f.assets[0].hash = "0".repeat(64);
+        refused(f, "no stored file");
+        let mut f = with_assets();
+        f.assets.pop();
+        refused(f, "no asset uses it");
+        let mut f = with_assets();
+        f.blobs[0].data = "A".repeat(MAX_ASSET_BYTES / 3 * 4 + 8);
+        refused(f, "larger than");
+        let unknown = with_assets().to_json().replace("\"mime\":\"image/png\"", "\"mime\":\"image/png\",\"run\":1");
+        assert!(matches!(SessionFile::parse(&unknown).unwrap_err(), ImportError::Invalid(_)));
     }
 }

@@ -6,6 +6,9 @@
 //! renders it once, so seeking backwards costs the same as seeking forwards.
 
 use crate::core::event::{Event, EventData};
+use std::rc::Rc;
+
+use crate::core::assets::AssetUrls;
 use crate::core::vdom::{DomOp, VirtualDom};
 
 /// Whether the clock runs.
@@ -39,6 +42,8 @@ pub struct Player {
     keyframe_nodes: usize,
     /// Where [`Player::prepare`] has got to: the next event and the model before it.
     prepared: Option<(usize, VirtualDom)>,
+    /// The session's stored assets, given to every model.
+    assets: Rc<AssetUrls>,
 }
 
 /// A keyframe is kept every this many events replayed during a seek.
@@ -64,7 +69,21 @@ impl Player {
             keyframes: Vec::new(),
             keyframe_nodes: 0,
             prepared: None,
+            assets: Rc::default(),
         }
+    }
+
+    /// Replays recorded URLs from the session's stored assets (call before the first seek).
+    pub fn set_assets(&mut self, assets: AssetUrls) {
+        self.assets = Rc::new(assets);
+        self.dom.set_assets(self.assets.clone());
+    }
+
+    /// An empty model that knows the stored assets.
+    fn fresh_dom(&self) -> VirtualDom {
+        let mut dom = VirtualDom::default();
+        dom.set_assets(self.assets.clone());
+        dom
     }
 
     /// Length of the session in ms.
@@ -169,12 +188,12 @@ impl Player {
                     *at
                 }
                 None => {
-                    self.dom = VirtualDom::default();
+                    self.dom = self.fresh_dom();
                     s
                 }
             },
             None => {
-                self.dom = VirtualDom::default();
+                self.dom = self.fresh_dom();
                 end
             }
         };
@@ -214,7 +233,7 @@ impl Player {
     /// long seek is as quick as later ones. The shell calls it while the replay is idle; true
     /// once the whole session has been through.
     pub fn prepare(&mut self, max_events: usize) -> bool {
-        let (mut i, mut dom) = self.prepared.take().unwrap_or_default();
+        let (mut i, mut dom) = self.prepared.take().unwrap_or_else(|| (0, self.fresh_dom()));
         let end = (i + max_events).min(self.events.len());
         while i < end {
             dom.update(&self.events[i]);
@@ -532,6 +551,41 @@ mod tests {
         assert_eq!(texts_of(&ops, 7), vec!["c{mask:url(\"http://127.0.0.1/c.svg\")}".to_string()]);
         // Text outside <style> is never touched.
         assert_eq!(texts_of(&p.seek(0.0), 4), vec!["hello".to_string()]);
+    }
+
+    #[test]
+    fn stored_assets_replace_recorded_urls_and_sheets() {
+        let mut captured = el(6, 3, "link", &[("rel", "stylesheet"), ("href", "css/site.css")]);
+        if let NodeKind::Element(e) = &mut captured.kind {
+            e.css = Some("a{padding:0px}".into()); // what the CSSOM said (var() lost)
+        }
+        let uncaptured = el(8, 3, "link", &[("rel", "stylesheet"), ("href", "http://cdn.test/x.css"), ("media", "screen")]);
+        let events = vec![
+            snapshot(0, T0, &[]),
+            add(T0 + 10.0, 3, vec![captured, uncaptured, el(9, 3, "img", &[("src", "img/a.png"), ("alt", "a")])]),
+            add(T0 + 11.0, 3, vec![el(5, 3, "style", &[]), text(7, 5, "@font-face{src:url(f.woff2)}")]),
+            mutation(T0 + 20.0, MutationBatch { attrs: vec![AttributeChange { id: 9, name: "src".into(), value: Some("img/b.png".into()) }], ..Default::default() }),
+        ];
+        let mut p = Player::new(events, T0, 100.0);
+        let resources = vec![("http://127.0.0.1/img/a.png".to_string(), "blob:A".to_string()), ("http://127.0.0.1/f.woff2".to_string(), "blob:F".to_string()), ("http://cdn.test/bg.png".to_string(), "blob:B".to_string())];
+        let sheets = vec![("http://127.0.0.1/css/site.css".to_string(), "a{padding:var(--p) 1px}".to_string()), ("http://cdn.test/x.css".to_string(), "b:hover{background:url(bg.png)}".to_string())];
+        p.set_assets(AssetUrls::build(resources, sheets, |css| format!("blob:[{css}]")));
+        for _ in 0..2 {
+            // Twice: the second seek starts from a model kept by the first.
+            let ops = p.seek(15.0);
+            assert!(ops.contains(&DomOp::SetStyleText { id: 6, css: "a{padding:var(--p) 1px}".into() }), "{ops:?}");
+            assert!(ops.contains(&DomOp::CreateElement { id: 8, tag: "style".into(), ns: None }), "{ops:?}");
+            assert!(ops.contains(&DomOp::SetStyleText { id: 8, css: "b[data-tabreel-hover]{background:url(\"blob:B\")}".into() }), "{ops:?}");
+            assert!(ops.contains(&DomOp::SetAttribute { id: 9, name: "src".into(), value: "blob:A".into() }), "{ops:?}");
+            assert!(ops.contains(&DomOp::SetAttribute { id: 9, name: "data-tabreel-recorded-src".into(), value: "img/a.png".into() }), "{ops:?}");
+            assert!(ops.contains(&DomOp::SetAttribute { id: 9, name: "alt".into(), value: "a".into() }), "{ops:?}");
+            assert_eq!(texts_of(&ops, 7), vec!["@font-face{src:url(\"blob:F\")}".to_string()]);
+        }
+        p.play();
+        let ops = p.tick(10.0);
+        // Not stored: the recorded URL, and no stale recorded value.
+        assert!(ops.contains(&DomOp::SetAttribute { id: 9, name: "src".into(), value: "img/b.png".into() }), "{ops:?}");
+        assert!(ops.contains(&DomOp::RemoveAttribute { id: 9, name: "data-tabreel-recorded-src".into() }), "{ops:?}");
     }
 
     #[test]

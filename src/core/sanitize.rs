@@ -8,12 +8,16 @@
 //! text goes through [`sanitize_css`], so that what it refers to keeps pointing at the recorded
 //! site (where the replay's CSP refuses it) rather than at the extension.
 
+use crate::core::assets::{names_assets, AssetUrls};
 use crate::core::url::resolve;
 
 /// The type given to recorded `<script>` elements: never executable, hidden by the UA sheet.
 pub const INERT_SCRIPT_TYPE: &str = "text/x-tabreel-inert";
 /// Where a replaced stylesheet link keeps its original `href`, for inspection.
 pub const ORIGINAL_HREF_ATTR: &str = "data-tabreel-href";
+/// An attribute whose URLs the replay points at stored copies keeps its recorded value in
+/// `data-tabreel-recorded-<name>`, for inspection and comparison.
+pub const RECORDED_ATTR_PREFIX: &str = "data-tabreel-recorded-";
 
 /// An element as the player builds it.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,16 +41,18 @@ pub fn sanitize_css(css: &str, base: &str) -> String {
 }
 
 /// Makes a recorded element safe to build in the replay frame; `base` is the recorded document's
-/// base URL (a captured stylesheet's text is resolved against the stylesheet's own URL).
-pub fn sanitize_element(tag: &str, attrs: &[(String, String)], css: Option<&str>, base: &str) -> SafeElement {
+/// base URL (a captured stylesheet's text is resolved against the stylesheet's own URL). URLs
+/// that `assets` has stored copies of point at those.
+pub fn sanitize_element(tag: &str, attrs: &[(String, String)], css: Option<&str>, base: &str, assets: &AssetUrls) -> SafeElement {
     let tag_lc = tag.to_ascii_lowercase();
     let is_stylesheet_link = tag_lc == "link"
         && css.is_some()
         && attrs.iter().any(|(n, v)| n.eq_ignore_ascii_case("rel") && v.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("stylesheet")));
     let mut out = Vec::with_capacity(attrs.len());
     for (name, value) in attrs {
-        if let Some(kept) = sanitize_attribute(&tag_lc, name, value) {
+        if let Some((kept, recorded)) = replay_attribute(&tag_lc, name, value, base, assets) {
             out.push(kept);
+            out.extend(recorded);
         }
     }
     if is_stylesheet_link {
@@ -59,13 +65,30 @@ pub fn sanitize_element(tag: &str, attrs: &[(String, String)], css: Option<&str>
             style_attrs.push((ORIGINAL_HREF_ATTR.into(), href.to_owned()));
         }
         let sheet_url = href.and_then(|h| resolve(base, h)).unwrap_or_else(|| base.to_owned());
-        return SafeElement { tag: "style".into(), attrs: style_attrs, css: css.map(|c| sanitize_css(c, &sheet_url)) };
+        return SafeElement { tag: "style".into(), attrs: style_attrs, css: css.map(|c| assets.css(c, &sheet_url)) };
     }
     if tag_lc == "script" {
         out.retain(|(n, _)| !n.eq_ignore_ascii_case("type") && !n.eq_ignore_ascii_case("src"));
         out.push(("type".into(), INERT_SCRIPT_TYPE.into()));
     }
     SafeElement { tag: tag.to_owned(), attrs: out, css: None }
+}
+
+/// One attribute as the replay sets it ([`sanitize_attribute`], then pointed at stored copies of
+/// what it names), and, when that changed its value, the attribute keeping the recorded value
+/// ([`RECORDED_ATTR_PREFIX`]). `tag` is lower case.
+pub fn replay_attribute(tag: &str, name: &str, value: &str, base: &str, assets: &AssetUrls) -> Option<((String, String), Option<(String, String)>)> {
+    let (name, value) = sanitize_attribute(tag, name, value)?;
+    if assets.is_empty() || !names_assets(tag, &name) {
+        return Some(((name, value), None));
+    }
+    match assets.attribute(tag, &name, &value, base) {
+        Some(stored) => {
+            let recorded = (format!("{RECORDED_ATTR_PREFIX}{}", name.to_ascii_lowercase()), value);
+            Some(((name, stored), Some(recorded)))
+        }
+        None => Some(((name, value), None)),
+    }
 }
 
 /// Makes one attribute safe for an element with lower-case tag `tag`; `None` drops it.
@@ -118,7 +141,7 @@ mod tests {
 
     #[test]
     fn inline_handlers_are_dropped() {
-        let e = sanitize_element("img", &[a("src", "x.png"), a("onerror", "alert(1)"), a("OnLoad", "x()")], None, PAGE);
+        let e = sanitize_element("img", &[a("src", "x.png"), a("onerror", "alert(1)"), a("OnLoad", "x()")], None, PAGE, &AssetUrls::default());
         assert_eq!(e.attrs, vec![a("src", "x.png")]);
     }
 
@@ -126,7 +149,7 @@ mod tests {
     fn script_urls_are_dropped_however_spelled() {
         for v in ["javascript:alert(1)", "  JaVaScRiPt:alert(1)", "java\tscript:x", "\u{1}javascript:x", "data:text/html,<script>", "vbscript:x"] {
             assert!(is_script_url(v), "{v:?}");
-            assert_eq!(sanitize_element("a", &[a("href", v)], None, PAGE).attrs, vec![], "{v:?}");
+            assert_eq!(sanitize_element("a", &[a("href", v)], None, PAGE, &AssetUrls::default()).attrs, vec![], "{v:?}");
         }
         assert!(!is_script_url("https://example.com/javascript:x"));
         assert!(!is_script_url("data:image/png;base64,AAAA"));
@@ -134,38 +157,38 @@ mod tests {
 
     #[test]
     fn scripts_become_inert() {
-        let e = sanitize_element("script", &[a("src", "/app.js"), a("type", "module"), a("id", "s")], None, PAGE);
+        let e = sanitize_element("script", &[a("src", "/app.js"), a("type", "module"), a("id", "s")], None, PAGE, &AssetUrls::default());
         assert_eq!(e.tag, "script");
         assert_eq!(e.attrs, vec![a("id", "s"), a("type", INERT_SCRIPT_TYPE)]);
     }
 
     #[test]
     fn frames_meta_refresh_and_srcdoc_are_neutralised() {
-        assert_eq!(sanitize_element("iframe", &[a("src", "https://x/"), a("srcdoc", "<script>"), a("width", "3")], None, PAGE).attrs, vec![a("width", "3")]);
-        assert_eq!(sanitize_element("meta", &[a("http-equiv", "refresh"), a("content", "0;url=https://x")], None, PAGE).attrs, vec![a("content", "0;url=https://x")]);
+        assert_eq!(sanitize_element("iframe", &[a("src", "https://x/"), a("srcdoc", "<script>"), a("width", "3")], None, PAGE, &AssetUrls::default()).attrs, vec![a("width", "3")]);
+        assert_eq!(sanitize_element("meta", &[a("http-equiv", "refresh"), a("content", "0;url=https://x")], None, PAGE, &AssetUrls::default()).attrs, vec![a("content", "0;url=https://x")]);
     }
 
     #[test]
     fn captured_stylesheet_links_become_style_elements() {
-        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "/a.css"), a("media", "screen")], Some("p{color:red}"), PAGE);
+        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "/a.css"), a("media", "screen")], Some("p{color:red}"), PAGE, &AssetUrls::default());
         assert_eq!(e.tag, "style");
         assert_eq!(e.css.as_deref(), Some("p{color:red}"));
         assert_eq!(e.attrs, vec![a("media", "screen"), a(ORIGINAL_HREF_ATTR, "/a.css")]);
         // Without captured text the link stays (the replay page's CSP blocks the fetch).
-        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "/a.css")], None, PAGE);
+        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "/a.css")], None, PAGE, &AssetUrls::default());
         assert_eq!(e.tag, "link");
     }
 
     #[test]
     fn captured_stylesheet_text_resolves_against_the_stylesheet_url() {
         let css = "@import \"more.css\";@font-face{src:url(../fonts/f.woff2)}a:hover{background:url(img/x.png)}";
-        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "css/site.css")], Some(css), PAGE);
+        let e = sanitize_element("link", &[a("rel", "stylesheet"), a("href", "css/site.css")], Some(css), PAGE, &AssetUrls::default());
         assert_eq!(
             e.css.as_deref(),
             Some("@import \"http://site.test/app/css/more.css\";@font-face{src:url(\"http://site.test/app/fonts/f.woff2\")}a[data-tabreel-hover]{background:url(\"http://site.test/app/css/img/x.png\")}")
         );
         // A link without href: the document's URL.
-        let e = sanitize_element("link", &[a("rel", "stylesheet")], Some("a{b:url(x.png)}"), PAGE);
+        let e = sanitize_element("link", &[a("rel", "stylesheet")], Some("a{b:url(x.png)}"), PAGE, &AssetUrls::default());
         assert_eq!(e.css.as_deref(), Some("a{b:url(\"http://site.test/app/x.png\")}"));
     }
 

@@ -5,8 +5,10 @@
 //! interpreter of those operations over web-sys. Seeking rebuilds the model without touching the
 //! real DOM and then renders it once. Every element is passed through [`crate::core::sanitize`]
 //! on its way out, so no operation can carry recorded code into the replay frame; recorded CSS
-//! (`<style>` text, captured stylesheets) goes through [`sanitize_css`] with the recorded
-//! document's base URL, so that its relative URLs keep pointing at the recorded site.
+//! (`<style>` text, captured stylesheets) goes through [`AssetUrls::css`] with the recorded
+//! document's base URL, so that its URLs point at the copies stored with the recording, or else
+//! keep pointing at the recorded site. A stylesheet `<link>` whose source was stored is replayed
+//! from that source.
 //!
 //! A shadow root is a child of its host in the model (always the host's first child) and is
 //! attached, not inserted. Stylesheets that live only in the CSSOM (rules inserted into a
@@ -16,7 +18,11 @@
 use crate::core::ids::IdMap;
 
 use crate::core::event::{Event, EventData, FormState, MutationBatch, NodeId, NodeKind, SerializedNode, ShadowMode, SheetRef, SheetRules, Snapshot};
-use crate::core::sanitize::{sanitize_attribute, sanitize_css, sanitize_element};
+use std::rc::Rc;
+
+use crate::core::assets::{names_assets, AssetUrls};
+use crate::core::event::ElementNode;
+use crate::core::sanitize::{replay_attribute, sanitize_element, RECORDED_ATTR_PREFIX};
 use crate::core::url::resolve;
 
 /// One change to apply to the real replay document.
@@ -213,9 +219,31 @@ pub struct VirtualDom {
     owner_rules: IdMap<NodeId, Vec<String>>,
     /// `adoptedStyleSheets` of the document and shadow roots.
     adopted: IdMap<NodeId, Vec<u32>>,
+    /// The session's stored assets (the same for every page).
+    assets: Rc<AssetUrls>,
 }
 
 impl VirtualDom {
+    /// Points recorded URLs at these stored copies from now on (set before the first event).
+    pub fn set_assets(&mut self, assets: Rc<AssetUrls>) {
+        self.assets = assets;
+    }
+
+    /// The CSS a `<link>` is replayed with: the stored source of its sheet, else the text captured
+    /// with it; `None` for a link that is not a stylesheet with either.
+    fn link_css<'a>(&'a self, e: &'a ElementNode) -> Option<&'a str> {
+        if e.ns.is_none() && e.tag.eq_ignore_ascii_case("link") {
+            let attr = |name: &str| e.attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+            let stylesheet = attr("rel").is_some_and(|r| r.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("stylesheet")));
+            if stylesheet {
+                if let Some(source) = attr("href").and_then(|h| resolve(&self.base, h)).and_then(|u| self.assets.sheet(&u)) {
+                    return Some(source);
+                }
+            }
+        }
+        e.css.as_deref()
+    }
+
     /// The page (navigation index) currently shown, if any.
     pub fn page(&self) -> Option<u32> {
         self.page
@@ -343,7 +371,7 @@ impl VirtualDom {
     fn frame_rules(&self, sheet: SheetRef, start: u32, deleted: Option<u32>, rules: &[String]) -> SheetRules {
         let link_href = match sheet {
             SheetRef::Owner(id) => match self.nodes.get(&id) {
-                Some(VNode { kind: NodeKind::Element(e), .. }) if e.css.is_some() && e.tag.eq_ignore_ascii_case("link") => {
+                Some(VNode { kind: NodeKind::Element(e), .. }) if e.tag.eq_ignore_ascii_case("link") && self.link_css(e).is_some() => {
                     e.attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case("href")).and_then(|(_, h)| resolve(&self.base, h))
                 }
                 _ => None,
@@ -351,7 +379,7 @@ impl VirtualDom {
             SheetRef::Sheet(_) => None,
         };
         let base = link_href.as_deref().unwrap_or(&self.base);
-        SheetRules { sheet, start, deleted, rules: rules.iter().map(|r| sanitize_css(r, base)).collect() }
+        SheetRules { sheet, start, deleted, rules: rules.iter().map(|r| self.assets.css(r, base)).collect() }
     }
 
     /// Applies a change of CSSOM rules to the model; false when it does not apply (an unknown
@@ -387,6 +415,7 @@ impl VirtualDom {
             viewport: (snapshot.width, snapshot.height),
             url: snapshot.url.clone(),
             title: snapshot.title.clone(),
+            assets: self.assets.clone(),
             ..Default::default()
         };
         let root = snapshot.nodes.first().map(|n| n.id);
@@ -452,7 +481,7 @@ impl VirtualDom {
     /// The text of node `id` as it goes to the frame: CSS text is rewritten for the replay.
     fn frame_text(&self, id: NodeId, text: &str) -> String {
         if self.is_style(self.nodes.get(&id).and_then(|n| n.parent)) {
-            sanitize_css(text, &self.base)
+            self.assets.css(text, &self.base)
         } else {
             text.to_owned()
         }
@@ -584,9 +613,18 @@ impl VirtualDom {
                     if self.quiet {
                         continue;
                     }
-                    if let Some((name, value)) = sanitize_attribute(&tag, &c.name, v) {
-                        if !(tag == "link" && e.css.is_some()) {
-                            ops.push(DomOp::SetAttribute { id: c.id, name, value });
+                    let Some(VNode { kind: NodeKind::Element(e), .. }) = self.nodes.get(&c.id) else { continue };
+                    if tag == "link" && self.link_css(e).is_some() {
+                        continue; // replayed as a <style>
+                    }
+                    if let Some(((name, value), recorded)) = replay_attribute(&tag, &c.name, v, &self.base, &self.assets) {
+                        ops.push(DomOp::SetAttribute { id: c.id, name, value });
+                        match recorded {
+                            Some((name, value)) => ops.push(DomOp::SetAttribute { id: c.id, name, value }),
+                            None if !self.assets.is_empty() && names_assets(&tag, &c.name) => {
+                                ops.push(DomOp::RemoveAttribute { id: c.id, name: format!("{RECORDED_ATTR_PREFIX}{}", c.name.to_ascii_lowercase()) })
+                            }
+                            None => {}
                         }
                     }
                 }
@@ -679,7 +717,7 @@ impl VirtualDom {
                     stack.extend(node.children.iter().rev());
                 }
                 NodeKind::Element(e) => {
-                    let safe = sanitize_element(&e.tag, &e.attrs, e.css.as_deref(), &self.base);
+                    let safe = sanitize_element(&e.tag, &e.attrs, self.link_css(e), &self.base, &self.assets);
                     ops.push(DomOp::CreateElement { id: n, tag: safe.tag, ns: e.ns.clone() });
                     for (name, value) in safe.attrs {
                         ops.push(DomOp::SetAttribute { id: n, name, value });

@@ -12,6 +12,10 @@ pub mod error;
 pub mod capture;
 
 #[cfg(feature = "engine")]
+pub mod assets;
+#[cfg(feature = "engine")]
+pub mod blob_store;
+#[cfg(feature = "engine")]
 pub mod frame_css;
 #[cfg(feature = "engine")]
 pub mod frame_marks;

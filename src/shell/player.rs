@@ -21,6 +21,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Document, Element, HtmlElement, HtmlIFrameElement, HtmlInputElement, HtmlSelectElement, Node};
 
+use crate::core::assets::{AssetUrls, CSS_MIME};
 use crate::core::event::{FormState, NodeId, ShadowMode, SheetRef, SheetRules};
 use crate::core::player::{PlayState, Player};
 use crate::core::vdom::{DomOp, MASK_PLACEHOLDER};
@@ -419,7 +420,8 @@ async fn setup() -> Result<(), ShellError> {
     doc.set_title(&format!("Replay: {}", if meta.title.is_empty() { &meta.url } else { &meta.title }));
 
     let renderer = Renderer::new(by_id(&doc, "replay-frame")?, by_id(&doc, "stage")?, by_id(&doc, "pointer")?);
-    let player = Player::new(events, meta.started_at, meta.duration_ms);
+    let mut player = Player::new(events, meta.started_at, meta.duration_ms);
+    player.set_assets(load_assets(&store, &id).await?);
     let seek: HtmlInputElement = by_id(&doc, "seek")?;
     seek.set_max(&format!("{}", player.duration().ceil()));
     draw_pages(&doc, &player)?;
@@ -515,6 +517,58 @@ async fn setup() -> Result<(), ShellError> {
         root.set_attribute("data-ready", "1").context("marking the replay ready")?;
     }
     Ok(())
+}
+
+/// The session's stored assets as `blob:` URLs of this page, which the frame (same origin,
+/// inheriting this page's CSP) may load; stylesheets are rewritten first (see
+/// [`AssetUrls::build`]). The map from those URLs back to the recorded ones is left on the window
+/// as `tabreelAssetUrls`, for tools that compare a replay with its page.
+async fn load_assets(store: &SessionStore, session: &str) -> Result<AssetUrls, ShellError> {
+    let (refs, contents) = store.assets(session).await?;
+    let mut blob_urls: HashMap<String, String> = HashMap::new();
+    let mut sheet_texts: HashMap<String, String> = HashMap::new();
+    for c in &contents {
+        if c.mime == CSS_MIME {
+            sheet_texts.insert(c.hash.clone(), String::from_utf8_lossy(&c.bytes).trim_start_matches('\u{feff}').to_owned());
+        } else {
+            blob_urls.insert(c.hash.clone(), blob_url(&js_sys::Uint8Array::from(c.bytes.as_slice()).into(), &c.mime)?);
+        }
+    }
+    let mut resources = Vec::new();
+    let mut sheets = Vec::new();
+    for (url, hash) in refs {
+        if let Some(blob) = blob_urls.get(&hash) {
+            resources.push((url, blob.clone()));
+        } else if let Some(text) = sheet_texts.get(&hash) {
+            sheets.push((url, text.clone()));
+        }
+    }
+    let mut failed = None;
+    let assets = AssetUrls::build(resources, sheets, |css| {
+        blob_url(&JsValue::from_str(css), CSS_MIME).unwrap_or_else(|e| {
+            failed = Some(e);
+            String::new()
+        })
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let originals = js_sys::Object::new();
+    for (replay, recorded) in assets.originals() {
+        let _ = js_sys::Reflect::set(&originals, &replay.into(), &recorded.into());
+    }
+    if let Some(window) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&window, &"tabreelAssetUrls".into(), &originals);
+    }
+    Ok(assets)
+}
+
+/// A `blob:` URL of this page for `part` (bytes or text) of type `mime`.
+fn blob_url(part: &JsValue, mime: &str) -> Result<String, ShellError> {
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&js_sys::Array::of1(part), &options).context("making a stored asset's blob")?;
+    web_sys::Url::create_object_url_with_blob(&blob).context("making a stored asset's URL")
 }
 
 /// Marks where each page (navigation) starts on the timeline.

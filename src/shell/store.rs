@@ -4,7 +4,9 @@
 //! Stores: `sessions` (one [`SessionMeta`] per session, keyed by id), `chunks` (auto-increment;
 //! `{sessionId, count, lastT, data}` where `data` is a zlib-compressed JSON array of events,
 //! indexed by session) and `tabs` (the tabs being recorded, so a restarted service worker knows
-//! what to carry on). A chunk and its session's counters are written in one transaction.
+//! what to carry on). A chunk and its session's counters are written in one transaction. The
+//! sessions' stored files (page assets) are in `blobs` and `assets`: see
+//! [`crate::shell::blob_store`].
 
 use rexie::{Index, KeyRange, ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
@@ -13,10 +15,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::core::chunk;
 use crate::core::event::Event;
 use crate::core::format::{SessionFile, SessionMeta};
+use crate::shell::blob_store::{delete_assets, import_assets, StoredBlob, ASSETS, ASSETS_BY_HASH, ASSETS_BY_SESSION, BLOBS};
 use crate::shell::error::{from_js, to_js, ShellError};
 
 const DB_NAME: &str = "tabreel";
-const DB_VERSION: u32 = 1;
+/// 2: stored files (`blobs`, `assets`).
+const DB_VERSION: u32 = 2;
 const SESSIONS: &str = "sessions";
 const CHUNKS: &str = "chunks";
 const TABS: &str = "tabs";
@@ -40,7 +44,7 @@ pub struct TabRecording {
 
 /// The extension's session database.
 pub struct SessionStore {
-    db: Rexie,
+    pub(crate) db: Rexie,
 }
 
 fn db_err(what: &str) -> impl Fn(rexie::Error) -> ShellError + '_ {
@@ -55,6 +59,13 @@ impl SessionStore {
             .add_object_store(ObjectStore::new(SESSIONS).key_path("id"))
             .add_object_store(ObjectStore::new(CHUNKS).auto_increment(true).add_index(Index::new(BY_SESSION, "sessionId")))
             .add_object_store(ObjectStore::new(TABS).key_path("tabId"))
+            .add_object_store(ObjectStore::new(BLOBS).key_path("hash"))
+            .add_object_store(
+                ObjectStore::new(ASSETS)
+                    .key_path_array(["sessionId", "url"])
+                    .add_index(Index::new(ASSETS_BY_SESSION, "sessionId"))
+                    .add_index(Index::new(ASSETS_BY_HASH, "hash")),
+            )
             .build()
             .await
             .map_err(db_err("opening the session database"))?;
@@ -207,7 +218,9 @@ impl SessionStore {
     pub async fn export(&self, session: &str) -> Result<SessionFile, ShellError> {
         let meta = self.session(session).await?.ok_or_else(|| ShellError::new("exporting", format!("no session {session}")))?;
         let events = self.events(session).await?;
-        Ok(SessionFile::new(meta, events))
+        let (refs, contents) = self.assets(session).await?;
+        let blobs = contents.into_iter().map(|b| (b.hash, b.mime, b.bytes)).collect();
+        Ok(SessionFile::new(meta, events).with_assets(blobs, refs))
     }
 
     /// Stores an imported file as a new session (a new id if its id is taken), atomically:
@@ -215,6 +228,13 @@ impl SessionStore {
     pub async fn import(&self, file: SessionFile, fresh_id: String) -> Result<String, ShellError> {
         let what = "importing a session";
         let mut meta = file.session.clone();
+        let contents: Vec<StoredBlob> = file
+            .blob_bytes()
+            .map_err(|e| ShellError::new(what, e.to_string()))?
+            .into_iter()
+            .map(|(hash, mime, bytes)| StoredBlob { hash, mime, bytes })
+            .collect();
+        let refs: Vec<(String, String)> = file.assets.iter().map(|a| (a.url.clone(), a.hash.clone())).collect();
         if self.session(&meta.id).await?.is_some() {
             meta.id = fresh_id;
         }
@@ -226,21 +246,23 @@ impl SessionStore {
             records.push(chunk_record(&meta.id, part.len() as u32, part.last().map(|e| e.t).unwrap_or(meta.started_at), &data));
         }
         meta.bytes = bytes;
-        let tx = self.db.transaction(&[SESSIONS, CHUNKS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        let tx = self.db.transaction(&[SESSIONS, CHUNKS, BLOBS, ASSETS], TransactionMode::ReadWrite).map_err(db_err(what))?;
         let sessions = tx.store(SESSIONS).map_err(db_err(what))?;
         let chunks = tx.store(CHUNKS).map_err(db_err(what))?;
         sessions.add(&to_js(&meta), None).await.map_err(db_err(what))?;
         for record in &records {
             chunks.add(record, None).await.map_err(db_err(what))?;
         }
+        import_assets(&tx.store(BLOBS).map_err(db_err(what))?, &tx.store(ASSETS).map_err(db_err(what))?, &meta.id, &contents, &refs, what).await?;
         tx.done().await.map_err(db_err(what))?;
         Ok(meta.id)
     }
 
-    /// Deletes a session and its chunks; false if there was none.
+    /// Deletes a session, its chunks and its assets (and the stored files no other session
+    /// uses); false if there was none.
     pub async fn delete(&self, session: &str) -> Result<bool, ShellError> {
         let what = "deleting a session";
-        let tx = self.db.transaction(&[SESSIONS, CHUNKS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        let tx = self.db.transaction(&[SESSIONS, CHUNKS, BLOBS, ASSETS], TransactionMode::ReadWrite).map_err(db_err(what))?;
         let sessions = tx.store(SESSIONS).map_err(db_err(what))?;
         let chunks = tx.store(CHUNKS).map_err(db_err(what))?;
         let existed = sessions.get(session.into()).await.map_err(db_err(what))?.is_some();
@@ -249,6 +271,7 @@ impl SessionStore {
         for key in keys {
             chunks.delete(key).await.map_err(db_err(what))?;
         }
+        delete_assets(&tx.store(BLOBS).map_err(db_err(what))?, &tx.store(ASSETS).map_err(db_err(what))?, session, what).await?;
         sessions.delete(session.into()).await.map_err(db_err(what))?;
         tx.done().await.map_err(db_err(what))?;
         Ok(existed)

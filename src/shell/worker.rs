@@ -6,6 +6,8 @@
 //! which session, the next page index) is in IndexedDB, not in memory; in memory are only the
 //! open ports, which the content scripts re-open on their next batch. Batches that fail to store
 //! (a full disk) are kept and retried with the next batch, and the error is reported by `status`.
+//! Each stored batch is also looked at for the stylesheets, fonts and images it refers to, which
+//! [`crate::shell::assets`] fetches and stores with the session.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -17,8 +19,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::chunk;
+use crate::core::event::Event;
 use crate::core::format::{SessionFile, SessionMeta};
 use crate::core::protocol::{CaptureMessage, Request, WorkerMessage, EXPORT_PART_CHARS};
+use crate::shell::assets;
 use crate::shell::chrome::{self, Port};
 use crate::shell::error::{from_js, to_js, Context, ShellError};
 use crate::shell::store::{new_session_id, SessionStore, TabRecording};
@@ -33,6 +37,8 @@ const STOP_ACK_MS: i32 = 30_000;
 const CLOSING_GRACE_MS: f64 = 3000.0;
 /// Most bytes of unsaved batches kept for a retry while storing fails.
 const MAX_UNSAVED_BYTES: usize = 64 * 1024 * 1024;
+/// How long `stop` waits at most for the session's assets to be fetched and stored.
+const ASSETS_SETTLE_MS: i32 = 20_000;
 /// The bundled recorder injected into recorded tabs.
 const CAPTURE_SCRIPT: &str = "gen/capture.js";
 
@@ -239,9 +245,12 @@ async fn stop(tab_id: i64) -> Result<Value, ShellError> {
     }
     writes_settled().await;
     retry_unsaved(&store).await;
+    // The replay may be opened at once: what the page used should be stored by then.
+    assets::settled(&rec.session_id, ASSETS_SETTLE_MS).await;
     store.finish(&rec.session_id, js_sys::Date::now()).await?;
     compact(&store, &rec.session_id).await;
     mark_closing(&rec.session_id);
+    assets::forget(&rec.session_id);
     badge(tab_id, false).await;
     Ok(json!({ "ok": true, "sessionId": rec.session_id }))
 }
@@ -404,10 +413,11 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
             port.post_message(&to_js(&reply)).context("answering the recorder")?;
         }
         CaptureMessage::Events { session, count, last_t, events } => {
-            let data = match chunk::encode_json(&events) {
-                Ok(data) => data,
+            let events: Vec<Event> = match serde_json::from_str(&events) {
+                Ok(events) => events,
                 Err(e) => return Err(ShellError::new("reading a batch of events from a page", e.to_string())),
             };
+            let data = chunk::encode(&events, chunk::Effort::Live);
             let batch = PendingBatch { session, count, last_t, data };
             STATE.with_borrow_mut(|s| s.writes_in_flight += 1);
             let result = async {
@@ -419,6 +429,7 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
                 retry_unsaved(&store).await;
                 let session = batch.session.clone();
                 save(&store, batch).await;
+                assets::observe(&store, &session, &events);
                 merge_while_recording(&store, &session).await;
                 Ok::<(), ShellError>(())
             }
@@ -515,6 +526,7 @@ pub async fn handle_tab_removed(tab_id: f64) {
             store.finish(&rec.session_id, js_sys::Date::now()).await?;
             compact(&store, &rec.session_id).await;
             mark_closing(&rec.session_id);
+            assets::forget(&rec.session_id);
         }
         Ok::<(), ShellError>(())
     }

@@ -27,6 +27,10 @@
 // with `cssom`, the rules the replay adds (src/shell/frame_css.rs: REPLAY_FONT_RESET, which
 // cancels Chrome's extension-page font, and the `tabreel-ua` layer, the browser's focus ring on the
 // recorded focus), in the first sheet or an adopted sheet of their own, are left out.
+// URLs the replay points at stored copies of the page's assets are compared as recorded: an
+// attribute it re-spelled keeps its recorded value in `data-tabreel-recorded-<name>` (used on the
+// replay side in place of the value), and `blob:` URLs in CSS are mapped back with
+// `opts.assetUrls` (the replay page's `window.tabreelAssetUrls`: blob URL → recorded URL).
 // Form state is read from properties (input value/checked, textarea value, select value). Masked
 // fields (type=password, sensitive autocomplete tokens, or matching `opts.maskSelector`) show as
 // {masked:filled}/{masked:empty}; on the replay side (`opts.role === 'replay'`) a filled masked
@@ -83,6 +87,7 @@ export function normalizeDocument(doc, opts) {
       }
     };
     let t = String(text).replace(/\[data-tabreel-(hover|active|focus|focus-visible|focus-within)\]/g, ':$1');
+    if (opts.assetUrls) t = t.replace(/blob:[^"')\s#]+/g, (m) => opts.assetUrls[m] ?? m);
     t = t.replace(/url\(\s*(?:"([^"\n]*)"|'([^'\n]*)'|([^)"'\s]*))\s*\)/gi, (m, dq, sq, bare) => {
       const a = abs(dq ?? sq ?? bare);
       return a === null ? m : `url(${JSON.stringify(a)})`;
@@ -202,11 +207,13 @@ export function normalizeDocument(doc, opts) {
       if ((tag === 'iframe' || tag === 'frame' || tag === 'object' || tag === 'embed') && (lname === 'src' || lname === 'data')) continue;
       if (URL_ATTRS.includes(lname) && isScriptUrl(a.value)) continue;
       if (masked && lname === 'value') continue;
+      let value = a.value;
+      if (opts.role === 'replay' && el.hasAttribute('data-tabreel-recorded-' + lname)) value = el.getAttribute('data-tabreel-recorded-' + lname);
       if (opts.baseUrl && (lname === 'href' || lname === 'src' || lname === 'xlink:href' || lname === 'action' || lname === 'poster')) {
-        list.push([name, absolute(a.value)]);
+        list.push([name, absolute(value)]);
         continue;
       }
-      list.push([name, a.value]);
+      list.push([name, value]);
     }
     list.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
     return list;

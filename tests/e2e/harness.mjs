@@ -71,6 +71,7 @@ const MIME = {
   '.json': 'application/json; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
 };
 const TEMPLATED = new Set(['.html', '.js', '.css', '.svg']);
@@ -476,7 +477,8 @@ export class Harness {
 
   /**
    * Every record of every object store of the extension's `tabreel` IndexedDB as JSON text, with
-   * compressed `data` fields inflated (zlib). Run inside an extension page.
+   * compressed `data` fields inflated (zlib) and stored files (`blobs`) as text. Run inside an
+   * extension page.
    */
   async readExtensionIndexedDb() {
     const page = await this.extPage();
@@ -531,11 +533,13 @@ async function dumpTabreelIndexedDb() {
     if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
     return null;
   }
-  async function expand(v, key) {
+  async function expand(v, key, store) {
     if (v instanceof Blob) v = new Uint8Array(await v.arrayBuffer());
     const bytes = toBytes(v);
     if (bytes) {
       const rawHex = Array.from(bytes.subarray(0, 4096), (b) => b.toString(16).padStart(2, '0')).join('');
+      // Stored files (the `blobs` store: page assets) are kept as they were fetched: their text.
+      if (key === 'data' && store === 'blobs') return { bytes: bytes.length, text: new TextDecoder().decode(bytes) };
       if (key === 'data') {
         try {
           return { inflated: await inflate(bytes), compressedBytes: bytes.length };
@@ -545,10 +549,10 @@ async function dumpTabreelIndexedDb() {
       }
       return { bytes: bytes.length, rawHex };
     }
-    if (Array.isArray(v)) return Promise.all(v.map((x) => expand(x, null)));
+    if (Array.isArray(v)) return Promise.all(v.map((x) => expand(x, null, store)));
     if (v && typeof v === 'object') {
       const o = {};
-      for (const [k, x] of Object.entries(v)) o[k] = await expand(x, k);
+      for (const [k, x] of Object.entries(v)) o[k] = await expand(x, k, store);
       return o;
     }
     return v;
@@ -565,7 +569,7 @@ async function dumpTabreelIndexedDb() {
       tx.onerror = () => reject(tx.error);
     });
     out.stores[name] = [];
-    for (const row of rows) out.stores[name].push({ key: await expand(row.key, null), value: await expand(row.value, null) });
+    for (const row of rows) out.stores[name].push({ key: await expand(row.key, null, name), value: await expand(row.value, null, name) });
   }
   db.close();
   return JSON.stringify(out, null, 1);
@@ -592,9 +596,10 @@ export async function liveDom(page, opts = {}) {
 
 /** Normalised DOM shown by a replay page. */
 export async function replayDom(replayPage, opts = {}) {
+  const assetUrls = await replayPage.evaluate(() => window.tabreelAssetUrls || {});
   const h = await replayPage.evaluateHandle(() => document.getElementById('replay-frame').contentDocument);
   try {
-    return await normalizedDom(h, { ...opts, role: 'replay' });
+    return await normalizedDom(h, { assetUrls, ...opts, role: 'replay' });
   } finally {
     await h.dispose();
   }

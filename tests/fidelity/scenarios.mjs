@@ -14,7 +14,7 @@ const ready = (page, timeout = 20_000) => page.waitForFunction(() => window.__re
 export const SCENARIOS = [
   {
     name: 'local-styles',
-    floor: { structural: 0.99, pixel: 0.30 },
+    floor: { structural: 0.99, pixel: 0.005 },
     kind: 'local page',
     path: 'pages/styles.html',
     fast: true,
@@ -126,7 +126,7 @@ export const SCENARIOS = [
   },
   {
     name: 'reveal',
-    floor: { structural: 0.97, pixel: 0.55, notWorseThanRrweb: ['structural'] },
+    floor: { structural: 0.99, pixel: 0.01, notWorseThanRrweb: ['structural'] },
     kind: 'app reveal.js@6.0.2',
     path: 'apps/reveal/index.html',
     fast: false,
@@ -143,7 +143,7 @@ export const SCENARIOS = [
   },
   {
     name: 'katex',
-    floor: { structural: 0.97, pixel: 0.04, notWorseThanRrweb: ['structural'] },
+    floor: { structural: 0.99, pixel: 0.005, notWorseThanRrweb: ['structural'] },
     kind: 'app katex@0.16.22',
     path: 'apps/katex/index.html',
     fast: false,

@@ -93,8 +93,9 @@ export async function replayTabreel(h, rec, which, live) {
     await page.evaluate(() => document.getElementById('replay-frame').contentDocument.fonts?.ready).catch(() => {});
     await settle(page, 300);
     const scale = await page.evaluate(() => document.documentElement.dataset.scale);
+    const assetUrls = await page.evaluate(() => window.tabreelAssetUrls || {});
     const doc = await page.evaluateHandle(() => document.getElementById('replay-frame').contentDocument);
-    const dom = await doc.evaluate(normalizeDocument, { ...NORMALIZE, role: 'replay', baseUrl: live.url });
+    const dom = await doc.evaluate(normalizeDocument, { ...NORMALIZE, role: 'replay', baseUrl: live.url, assetUrls });
     await doc.dispose();
     const png = await page.locator('#replay-frame').screenshot();
     return { dom, png, at, scale, refused, errors: page.replayErrors || [] };
