@@ -48,6 +48,8 @@ pub const DEFER_INSERTED: u32 = 300;
 pub const WATCH_MIN_MS: i32 = 100;
 /// Longest interval of the watch, when nothing was found for a while.
 pub const WATCH_MAX_MS: i32 = 2000;
+/// The most a batch's buffer is sized ahead (a snapshot slice can be megabytes).
+const MAX_PRESIZE_BYTES: usize = 1 << 20;
 /// Events a shadow root is listened to for (the others reach the document).
 const SHADOW_ROOT_EVENTS: &[&str] = &["input", "change", "scroll", "load"];
 
@@ -80,6 +82,8 @@ struct State {
     /// The recording is stopping: the next check looks at everything.
     last_look: bool,
     watch_ms: i32,
+    /// Size of the last batch's JSON, to size the next one's buffer.
+    last_batch_bytes: usize,
     myself: Weak<RefCell<State>>,
 }
 
@@ -119,6 +123,7 @@ impl Recorder {
                 checking: false,
                 last_look: false,
                 watch_ms: WATCH_MIN_MS,
+                last_batch_bytes: 0,
                 myself: me.clone(),
             })
         });
@@ -376,7 +381,14 @@ impl State {
         }
         let events = std::mem::take(&mut self.buffer);
         let last_t = events.last().map(|e| e.t).unwrap_or(t);
-        let json = serde_json::to_string(&events).expect("events serialise");
+        // Sized from the last batch: growing a string by doubling copies it byte by byte here
+        // (wasm2js), which showed in profiles of busy pages.
+        let mut json = Vec::with_capacity(self.last_batch_bytes + self.last_batch_bytes / 4 + 256);
+        serde_json::to_writer(&mut json, &events).expect("events serialise");
+        self.last_batch_bytes = json.len().min(MAX_PRESIZE_BYTES);
+        // SAFETY: serde_json writes only UTF-8 (its own `to_string` relies on the same), and a
+        // validating pass over a snapshot's megabytes would cost the page.
+        let json = unsafe { String::from_utf8_unchecked(json) };
         (self.sink)(events.len() as u32, last_t, json);
     }
 
