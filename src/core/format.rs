@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::blob::{check_entry, is_hash, BlobEntry};
 use crate::core::event::{Event, EventData};
 
 /// The `format` field of every session file.
@@ -48,6 +49,9 @@ pub struct SessionFile {
     pub session: SessionMeta,
     /// The events in time order.
     pub events: Vec<Event>,
+    /// The blobs the events refer to (canvas and video frames), each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blobs: Vec<BlobEntry>,
 }
 
 /// Why a session file was refused.
@@ -86,7 +90,26 @@ struct Header {
 impl SessionFile {
     /// A file for `session` holding `events`.
     pub fn new(session: SessionMeta, events: Vec<Event>) -> SessionFile {
-        SessionFile { format: FORMAT.into(), version: VERSION, session, events }
+        SessionFile { format: FORMAT.into(), version: VERSION, session, events, blobs: Vec::new() }
+    }
+
+    /// The hashes of the blobs the events refer to, each once, in order of first use.
+    pub fn referenced_blobs(events: &[Event]) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        events
+            .iter()
+            .filter_map(|e| match &e.data {
+                EventData::CanvasFrame { hash, .. } => Some(hash),
+                _ => None,
+            })
+            .filter(|h| seen.insert(h.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// The blobs' bytes, checked (see [`check_entry`]), with their hashes and MIME types.
+    pub fn blob_bytes(&self) -> Result<Vec<(String, String, Vec<u8>)>, ImportError> {
+        self.blobs.iter().map(|b| Ok((b.hash.clone(), b.mime.clone(), check_entry(b).map_err(ImportError::Invalid)?))).collect()
     }
 
     /// The file as JSON text.
@@ -129,6 +152,31 @@ impl SessionFile {
         if !self.events.is_empty() && !self.events.iter().any(|e| matches!(e.data, EventData::Snapshot(_))) {
             return Err(ImportError::Invalid("the events hold no page snapshot, so nothing could be replayed".into()));
         }
+        for (i, e) in self.events.iter().enumerate() {
+            match &e.data {
+                EventData::CanvasFrame { hash, .. } if !is_hash(hash) => {
+                    return Err(ImportError::Invalid(format!("event {i} refers to a blob by a malformed hash")));
+                }
+                EventData::Media { state, .. } if !(state.time.is_finite() && state.rate.is_finite() && (0.0..=1.0).contains(&state.volume)) => {
+                    return Err(ImportError::Invalid(format!("event {i} has a media state out of range (time and rate finite, volume 0 to 1)")));
+                }
+                _ => {}
+            }
+        }
+        let mut held = std::collections::HashSet::new();
+        for b in &self.blobs {
+            check_entry(b).map_err(ImportError::Invalid)?;
+            if !held.insert(b.hash.as_str()) {
+                return Err(ImportError::Invalid(format!("blob {} appears twice", b.hash)));
+            }
+        }
+        let referenced = Self::referenced_blobs(&self.events);
+        if let Some(missing) = referenced.iter().find(|h| !held.contains(h.as_str())) {
+            return Err(ImportError::Invalid(format!("an event refers to blob {missing}, which the file does not hold")));
+        }
+        if held.len() > referenced.len() {
+            return Err(ImportError::Invalid(format!("the file holds {} blobs that no event refers to", held.len() - referenced.len())));
+        }
         Ok(())
     }
 }
@@ -160,6 +208,51 @@ mod tests {
     fn files_round_trip() {
         let f = file();
         assert_eq!(SessionFile::parse(&f.to_json()).unwrap(), f);
+    }
+
+    fn with_a_frame() -> SessionFile {
+        let mut f = file();
+        let entry = BlobEntry::new("image/webp", b"RIFF....WEBPVP8L pixels");
+        f.events.push(Event { t: 12.0, page: 0, data: EventData::CanvasFrame { target: 1, hash: entry.hash.clone(), width: 2, height: 2 } });
+        f.events.push(Event { t: 13.0, page: 0, data: EventData::CanvasFrame { target: 1, hash: entry.hash.clone(), width: 2, height: 2 } });
+        f.session.event_count = 3;
+        f.blobs.push(entry);
+        f
+    }
+
+    #[test]
+    fn files_with_blobs_round_trip() {
+        let f = with_a_frame();
+        let back = SessionFile::parse(&f.to_json()).unwrap();
+        assert_eq!(back, f);
+        assert_eq!(back.blob_bytes().unwrap(), vec![(f.blobs[0].hash.clone(), "image/webp".to_string(), b"RIFF....WEBPVP8L pixels".to_vec())]);
+        assert_eq!(SessionFile::referenced_blobs(&f.events), vec![f.blobs[0].hash.clone()]);
+        assert!(!file().to_json().contains("blobs"), "no blobs, no field");
+    }
+
+    #[test]
+    fn blobs_that_are_missing_tampered_or_spare_are_refused() {
+        let mut missing = with_a_frame();
+        missing.blobs.clear();
+        assert!(SessionFile::parse(&missing.to_json()).unwrap_err().to_string().contains("does not hold"));
+        let mut tampered = with_a_frame();
+        tampered.blobs[0].data = crate::core::blob::to_base64(b"other pixels");
+        assert!(SessionFile::parse(&tampered.to_json()).unwrap_err().to_string().contains("does not match its content"));
+        let mut spare = with_a_frame();
+        spare.blobs.push(BlobEntry::new("image/png", b"unused"));
+        assert!(SessionFile::parse(&spare.to_json()).unwrap_err().to_string().contains("no event refers to"));
+        let mut twice = with_a_frame();
+        twice.blobs.push(twice.blobs[0].clone());
+        assert!(SessionFile::parse(&twice.to_json()).unwrap_err().to_string().contains("twice"));
+        let mut html = with_a_frame();
+        html.blobs[0] = BlobEntry::new("text/html", b"RIFF....WEBPVP8L pixels");
+        assert!(SessionFile::parse(&html.to_json()).unwrap_err().to_string().contains("MIME"));
+        let bad_hash = with_a_frame().to_json().replace(&with_a_frame().blobs[0].hash, "../../x");
+        assert!(matches!(SessionFile::parse(&bad_hash).unwrap_err(), ImportError::Invalid(_)));
+        let mut loud = file();
+        loud.events.push(Event { t: 11.0, page: 0, data: EventData::Media { target: 1, state: crate::core::event::MediaState { paused: true, time: 0.0, rate: 1.0, muted: false, volume: 7.0 } } });
+        loud.session.event_count = 2;
+        assert!(SessionFile::parse(&loud.to_json()).unwrap_err().to_string().contains("volume"));
     }
 
     #[test]
