@@ -9,7 +9,8 @@
 //! replay's own rules first in the frame's cascade ([`crate::shell::frame_css`]: Chrome's
 //! extension-page font cancelled, the browser's focus ring for the recorded focus).
 //! Constructed stylesheets are made with the frame's own `CSSStyleSheet`: a document adopts only
-//! sheets of its realm.
+//! sheets of its realm. Recorded canvas and video pictures, media state and the selection are
+//! shown by [`crate::shell::frame_pictures`].
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -21,12 +22,14 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Document, Element, HtmlElement, HtmlIFrameElement, HtmlInputElement, HtmlSelectElement, Node};
 
+use crate::core::format::SessionFile;
 use crate::core::event::{FormState, NodeId, ShadowMode, SheetRef, SheetRules};
 use crate::core::player::{PlayState, Player};
 use crate::core::vdom::{DomOp, MASK_PLACEHOLDER};
 use crate::shell::error::{Context, ShellError};
 use crate::shell::frame_css::FrameCss;
 use crate::shell::frame_marks::Marks;
+use crate::shell::frame_pictures::{set_media, set_selection, Pictures};
 use crate::shell::store::SessionStore;
 use crate::shell::ui::{by_id, clock, document, element};
 
@@ -67,6 +70,8 @@ pub struct Renderer {
     focus: Option<(NodeId, bool)>,
     marks: Marks,
     frame_css: FrameCss,
+    /// Recorded canvas and video pictures.
+    pub pictures: Pictures,
     /// Operations the browser refused (malformed names and the like), for diagnostics.
     pub refused: u32,
 }
@@ -87,6 +92,7 @@ impl Renderer {
             marks: Marks::default(),
             frame_css: FrameCss::default(),
             sheets: HashMap::new(),
+            pictures: Pictures::default(),
             refused: 0,
         }
     }
@@ -144,6 +150,7 @@ impl Renderer {
                 self.pointer_at = None;
                 self.focus = None;
                 self.sheets.clear();
+                self.pictures.forget_elements();
                 let _ = js_sys::Reflect::set(&doc, &"adoptedStyleSheets".into(), &js_sys::Array::new());
                 self.nodes.insert(*document, doc.clone().into());
                 self.document_id = Some(*document);
@@ -251,6 +258,19 @@ impl Renderer {
                 let style = self.pointer.style();
                 style.set_property("transform", &format!("translate({x}px, {y}px)")).ok()?;
                 style.set_property("display", "block").ok()?;
+            }
+            DomOp::DrawFrame { id, hash, .. } => {
+                let el = self.element(*id)?.clone();
+                self.pictures.show(&el, hash)?
+            }
+            DomOp::Media { id, state } => set_media(self.element(*id)?, state)?,
+            DomOp::Select { range } => {
+                let doc = self.doc.as_ref()?;
+                let range = match range {
+                    Some((a, f)) => Some(((self.node(a.node)?, *a), (self.node(f.node)?, *f))),
+                    None => None,
+                };
+                set_selection(doc, range)?
             }
             DomOp::Click { x, y } => {
                 if let Some(doc) = &self.doc {
@@ -419,6 +439,11 @@ async fn setup() -> Result<(), ShellError> {
     doc.set_title(&format!("Replay: {}", if meta.title.is_empty() { &meta.url } else { &meta.title }));
 
     let renderer = Renderer::new(by_id(&doc, "replay-frame")?, by_id(&doc, "stage")?, by_id(&doc, "pointer")?);
+    for hash in SessionFile::referenced_blobs(&events) {
+        if let Some((mime, bytes)) = store.blob(&hash).await? {
+            renderer.pictures.add_source(hash, &mime, &bytes);
+        }
+    }
     let player = Player::new(events, meta.started_at, meta.duration_ms);
     let seek: HtmlInputElement = by_id(&doc, "seek")?;
     seek.set_max(&format!("{}", player.duration().ceil()));
@@ -439,6 +464,8 @@ async fn setup() -> Result<(), ShellError> {
         None => 0.0,
     };
     app.borrow_mut().seek(at);
+    let pictures = app.borrow().renderer.pictures.clone();
+    let _ = wasm_bindgen_futures::JsFuture::from(pictures.settled()).await;
     prepare_in_background(app.clone());
 
     let frame_loop: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>> = Rc::new(RefCell::new(None));

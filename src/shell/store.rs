@@ -5,18 +5,24 @@
 //! `{sessionId, count, lastT, data}` where `data` is a zlib-compressed JSON array of events,
 //! indexed by session) and `tabs` (the tabs being recorded, so a restarted service worker knows
 //! what to carry on). A chunk and its session's counters are written in one transaction.
+//!
+//! Besides the sessions, a content-addressed blob store (the last section of this file): bytes
+//! with a MIME type keyed by their SHA-256 (`blobs`), each held by the sessions that refer to it
+//! (`blob_refs`), so the same bytes are stored once however often and wherever they recur, and
+//! go when the last session holding them is deleted.
 
 use rexie::{Index, KeyRange, ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::core::blob::BlobEntry;
 use crate::core::chunk;
 use crate::core::event::Event;
 use crate::core::format::{SessionFile, SessionMeta};
 use crate::shell::error::{from_js, to_js, ShellError};
 
 const DB_NAME: &str = "tabreel";
-const DB_VERSION: u32 = 1;
+const DB_VERSION: u32 = 2;
 const SESSIONS: &str = "sessions";
 const CHUNKS: &str = "chunks";
 const TABS: &str = "tabs";
@@ -55,6 +61,8 @@ impl SessionStore {
             .add_object_store(ObjectStore::new(SESSIONS).key_path("id"))
             .add_object_store(ObjectStore::new(CHUNKS).auto_increment(true).add_index(Index::new(BY_SESSION, "sessionId")))
             .add_object_store(ObjectStore::new(TABS).key_path("tabId"))
+            .add_object_store(ObjectStore::new(BLOBS).key_path("hash"))
+            .add_object_store(ObjectStore::new(BLOB_REFS).key_path("key").add_index(Index::new(BY_OWNER, "owner")).add_index(Index::new(BY_HASH, "hash")))
             .build()
             .await
             .map_err(db_err("opening the session database"))?;
@@ -207,7 +215,14 @@ impl SessionStore {
     pub async fn export(&self, session: &str) -> Result<SessionFile, ShellError> {
         let meta = self.session(session).await?.ok_or_else(|| ShellError::new("exporting", format!("no session {session}")))?;
         let events = self.events(session).await?;
-        Ok(SessionFile::new(meta, events))
+        let mut blobs = Vec::new();
+        for hash in SessionFile::referenced_blobs(&events) {
+            let (mime, bytes) = self.blob(&hash).await?.ok_or_else(|| ShellError::new("exporting", format!("blob {hash} is missing from the store")))?;
+            blobs.push(BlobEntry { hash, mime, data: crate::core::blob::to_base64(&bytes) });
+        }
+        let mut file = SessionFile::new(meta, events);
+        file.blobs = blobs;
+        Ok(file)
     }
 
     /// Stores an imported file as a new session (a new id if its id is taken), atomically:
@@ -225,13 +240,17 @@ impl SessionStore {
             bytes += data.len() as u64;
             records.push(chunk_record(&meta.id, part.len() as u32, part.last().map(|e| e.t).unwrap_or(meta.started_at), &data));
         }
-        meta.bytes = bytes;
-        let tx = self.db.transaction(&[SESSIONS, CHUNKS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        let blobs = file.blob_bytes().map_err(|e| ShellError::new(what, e.to_string()))?;
+        meta.bytes = bytes + blobs.iter().map(|(_, _, b)| b.len() as u64).sum::<u64>();
+        let tx = self.db.transaction(&[SESSIONS, CHUNKS, BLOBS, BLOB_REFS], TransactionMode::ReadWrite).map_err(db_err(what))?;
         let sessions = tx.store(SESSIONS).map_err(db_err(what))?;
         let chunks = tx.store(CHUNKS).map_err(db_err(what))?;
         sessions.add(&to_js(&meta), None).await.map_err(db_err(what))?;
         for record in &records {
             chunks.add(record, None).await.map_err(db_err(what))?;
+        }
+        for (hash, mime, data) in &blobs {
+            put_blob_in(&tx, &meta.id, hash, mime, data, what).await?;
         }
         tx.done().await.map_err(db_err(what))?;
         Ok(meta.id)
@@ -251,6 +270,7 @@ impl SessionStore {
         }
         sessions.delete(session.into()).await.map_err(db_err(what))?;
         tx.done().await.map_err(db_err(what))?;
+        self.release_blobs(session).await?;
         Ok(existed)
     }
 
@@ -301,4 +321,92 @@ fn chunk_record(session: &str, count: u32, last_t: f64, data: &[u8]) -> JsValue 
     set("lastT", &JsValue::from_f64(last_t));
     set("data", &js_sys::Uint8Array::from(data).into());
     record.into()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Content-addressed blobs (generic: any bytes with a MIME type, held by owners such as sessions)
+// ---------------------------------------------------------------------------------------------
+
+const BLOBS: &str = "blobs";
+const BLOB_REFS: &str = "blob_refs";
+const BY_OWNER: &str = "by_owner";
+const BY_HASH: &str = "by_hash";
+
+/// A stored blob: `{hash, mime, data}`.
+fn blob_record(hash: &str, mime: &str, data: &[u8]) -> JsValue {
+    let record = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| {
+        js_sys::Reflect::set(&record, &k.into(), v).expect("setting a field on a plain object");
+    };
+    set("hash", &hash.into());
+    set("mime", &mime.into());
+    set("data", &js_sys::Uint8Array::from(data).into());
+    record.into()
+}
+
+/// That `owner` holds the blob `hash`: `{key: "<owner> <hash>", owner, hash}`.
+fn blob_ref(owner: &str, hash: &str) -> JsValue {
+    to_js(&serde_json::json!({ "key": format!("{owner} {hash}"), "owner": owner, "hash": hash }))
+}
+
+/// Stores a blob (unless its hash is stored already) held by `owner`, in a transaction over
+/// [`BLOBS`] and [`BLOB_REFS`].
+async fn put_blob_in(tx: &rexie::Transaction, owner: &str, hash: &str, mime: &str, data: &[u8], what: &str) -> Result<(), ShellError> {
+    let blobs = tx.store(BLOBS).map_err(db_err(what))?;
+    if blobs.get(hash.into()).await.map_err(db_err(what))?.is_none() {
+        blobs.put(&blob_record(hash, mime, data), None).await.map_err(db_err(what))?;
+    }
+    tx.store(BLOB_REFS).map_err(db_err(what))?.put(&blob_ref(owner, hash), None).await.map_err(db_err(what))?;
+    Ok(())
+}
+
+impl SessionStore {
+    /// Stores `data` under its content hash `hash` (computed by the caller with
+    /// `core::blob::hash`) for `owner`; bytes already stored are not written again.
+    pub async fn put_blob(&self, owner: &str, hash: &str, mime: &str, data: &[u8]) -> Result<(), ShellError> {
+        let what = "storing a blob";
+        let tx = self.db.transaction(&[BLOBS, BLOB_REFS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        put_blob_in(&tx, owner, hash, mime, data, what).await?;
+        tx.done().await.map_err(db_err(what))?;
+        Ok(())
+    }
+
+    /// A blob's MIME type and bytes.
+    pub async fn blob(&self, hash: &str) -> Result<Option<(String, Vec<u8>)>, ShellError> {
+        let what = "reading a blob";
+        let tx = self.db.transaction(&[BLOBS], TransactionMode::ReadOnly).map_err(db_err(what))?;
+        let Some(record) = tx.store(BLOBS).map_err(db_err(what))?.get(hash.into()).await.map_err(db_err(what))? else { return Ok(None) };
+        let mime = js_sys::Reflect::get(&record, &"mime".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+        let data = js_sys::Reflect::get(&record, &"data".into()).ok().and_then(|d| d.dyn_into::<js_sys::Uint8Array>().ok());
+        let data = data.ok_or_else(|| ShellError::new(what, format!("blob {hash} has no bytes")))?;
+        Ok(Some((mime, data.to_vec())))
+    }
+
+    /// How many blobs are stored (all owners together; for tests and diagnostics).
+    pub async fn blob_count(&self) -> Result<u32, ShellError> {
+        let what = "counting blobs";
+        let tx = self.db.transaction(&[BLOBS], TransactionMode::ReadOnly).map_err(db_err(what))?;
+        tx.store(BLOBS).map_err(db_err(what))?.count(None).await.map_err(db_err(what))
+    }
+
+    /// Drops `owner`'s hold on its blobs and deletes the blobs no one holds any more.
+    pub async fn release_blobs(&self, owner: &str) -> Result<(), ShellError> {
+        let what = "deleting unused blobs";
+        let tx = self.db.transaction(&[BLOBS, BLOB_REFS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        let refs = tx.store(BLOB_REFS).map_err(db_err(what))?;
+        let blobs = tx.store(BLOBS).map_err(db_err(what))?;
+        let range = KeyRange::only(&owner.into()).map_err(|e| ShellError::new(what, e.to_string()))?;
+        let held = refs.index(BY_OWNER).map_err(db_err(what))?.get_all(Some(range), None).await.map_err(db_err(what))?;
+        for r in held {
+            let (Some(key), Some(hash)) = (js_sys::Reflect::get(&r, &"key".into()).ok(), js_sys::Reflect::get(&r, &"hash".into()).ok()) else { continue };
+            refs.delete(key).await.map_err(db_err(what))?;
+            let range = KeyRange::only(&hash).map_err(|e| ShellError::new(what, e.to_string()))?;
+            let others = refs.index(BY_HASH).map_err(db_err(what))?.get_all_keys(Some(range), Some(1)).await.map_err(db_err(what))?;
+            if others.is_empty() {
+                blobs.delete(hash).await.map_err(db_err(what))?;
+            }
+        }
+        tx.done().await.map_err(db_err(what))?;
+        Ok(())
+    }
 }
