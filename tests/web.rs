@@ -52,7 +52,7 @@ fn recorder_into(doc: &Document) -> (Recorder, Rc<RefCell<Vec<Event>>>) {
         assert_eq!(batch.len() as u32, count);
         sink_events.borrow_mut().extend(batch);
     });
-    (Recorder::start(doc.clone(), 0, sink).expect("recorder starts"), events)
+    (Recorder::start(doc.clone(), 0, sink, Box::new(|_| {})).expect("recorder starts"), events)
 }
 
 fn outline_of(events: &[Event]) -> String {
