@@ -7,6 +7,14 @@
 //! draw into its canvases through the DOM. Decoding is asynchronous; a canvas shows the latest
 //! picture it was asked for, whatever order decodes finish in. A `<video>` (whose media the
 //! replay never loads) shows its recorded frame as its poster, from a `blob:` URL of this page.
+//!
+//! A `<canvas>` in a document without scripting (the sandboxed frame) is not painted: the
+//! browser shows its fallback content instead (HTML: a canvas represents embedded content only
+//! when scripting is enabled). So the picture is also shown as the canvas's background, sized as
+//! the canvas would be, by a rule of the replay's own in the `tabreel-ua` cascade layer (the
+//! lowest; `!important` there beats any page declaration of the background, while the page's
+//! sizing rules still win), in a sheet of the frame's realm adopted after the page's. The rule
+//! selects the canvas by a `data-tabreel-picture` attribute; the DOM comparison leaves both out.
 //! [`Pictures::settled`] resolves once every picture asked for is drawn, so the replay page says
 //! it is ready only when it looks right.
 
@@ -36,6 +44,12 @@ struct Inner {
     wanted: Vec<(Element, String)>,
     /// Called once nothing is being decoded.
     idle: Vec<js_sys::Function>,
+    /// The background rule of each canvas showing a picture, by its `data-tabreel-picture`.
+    rules: std::collections::BTreeMap<u32, String>,
+    next_mark: u32,
+    /// The adopted sheet holding `rules` (of the frame's realm), and whether it needs rewriting.
+    sheet: Option<JsValue>,
+    dirty: bool,
 }
 
 /// The session's pictures, shared with the decodes in flight.
@@ -55,13 +69,70 @@ impl Pictures {
 
     /// Forgets which elements want which picture (the document was replaced).
     pub fn forget_elements(&self) {
-        self.0.borrow_mut().wanted.clear();
+        let mut inner = self.0.borrow_mut();
+        inner.wanted.clear();
+        inner.rules.clear();
+        inner.sheet = None;
+        inner.dirty = false;
+    }
+
+    /// Keeps the background rules adopted by the frame document (after the page's own adopted
+    /// sheets, which the player sets as recorded), up to date.
+    pub fn ensure_sheet(&self, doc: &web_sys::Document, win: &web_sys::Window) -> Option<()> {
+        let mut inner = self.0.borrow_mut();
+        if inner.rules.is_empty() && inner.sheet.is_none() {
+            return Some(());
+        }
+        if inner.sheet.is_none() {
+            let ctor: js_sys::Function = js_sys::Reflect::get(win, &"CSSStyleSheet".into()).ok()?.dyn_into().ok()?;
+            inner.sheet = Some(js_sys::Reflect::construct(&ctor, &js_sys::Array::new()).ok()?);
+            inner.dirty = true;
+        }
+        let sheet = inner.sheet.clone()?;
+        if inner.dirty {
+            let text = format!("@layer tabreel-ua {{ {} }}", inner.rules.values().cloned().collect::<Vec<_>>().join(" "));
+            call(&sheet, "replaceSync", &[text.into()])?;
+            inner.dirty = false;
+        }
+        let list = doc.adopted_style_sheets();
+        if !list.includes(&sheet, 0) {
+            list.push(&sheet);
+            doc.set_adopted_style_sheets(&list);
+        }
+        Some(())
+    }
+
+    /// Shows `hash` as the background of `canvas` (see the module doc).
+    fn set_background(&self, canvas: &Element, hash: &str) -> Option<()> {
+        let url = self.url(hash)?;
+        let mut inner = self.0.borrow_mut();
+        let mark = match canvas.get_attribute("data-tabreel-picture").and_then(|m| m.parse::<u32>().ok()) {
+            Some(mark) => mark,
+            None => {
+                inner.next_mark += 1;
+                let mark = inner.next_mark;
+                canvas.set_attribute("data-tabreel-picture", &mark.to_string()).ok()?;
+                mark
+            }
+        };
+        let size = |k: &str, default: f64| js_sys::Reflect::get(canvas, &k.into()).ok().and_then(|v| v.as_f64()).unwrap_or(default);
+        let (w, h) = (size("width", 300.0), size("height", 150.0));
+        let rule = format!(
+            "canvas[data-tabreel-picture=\"{mark}\"] {{ display: inline-block; width: {w}px; height: {h}px; \
+             background: url(\"{url}\") 0 0 / 100% 100% no-repeat content-box !important; }}"
+        );
+        if inner.rules.get(&mark) != Some(&rule) {
+            inner.rules.insert(mark, rule);
+            inner.dirty = true;
+        }
+        Some(())
     }
 
     /// Shows picture `hash` in `el`: drawn into a canvas, or as a video's poster.
     pub fn show(&self, el: &Element, hash: &str) -> Option<()> {
         match el.local_name().as_str() {
             "canvas" => {
+                self.set_background(el, hash);
                 {
                     let mut inner = self.0.borrow_mut();
                     inner.wanted.retain(|(e, _)| e != el);
@@ -156,6 +227,11 @@ impl Pictures {
             }
         })
     }
+}
+
+fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Option<JsValue> {
+    let f: js_sys::Function = js_sys::Reflect::get(target, &method.into()).ok()?.dyn_into().ok()?;
+    f.apply(target, &args.iter().collect::<js_sys::Array>()).ok()
 }
 
 /// Replaces a canvas's pixels with `bitmap`, scaled to the canvas's bitmap size.

@@ -120,6 +120,7 @@ impl Renderer {
     fn ensure_frame_css(&mut self) {
         if let (Some(doc), Some(win)) = (&self.doc, self.frame.content_window()) {
             self.frame_css.ensure(doc, &win);
+            self.pictures.ensure_sheet(doc, &win);
         }
     }
 

@@ -3,6 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { PNG } from 'pngjs';
+
 import { startHarness, sleep, pageNow, eventsOfKind } from './harness.mjs';
 
 let h;
@@ -95,6 +97,17 @@ test('canvas pictures, video state and the selection replay as recorded', { time
   assert.equal(replayA, pictureA, '2D canvas pixels at the end');
   assert.deepEqual(await end.evaluate(pixelOf, { id: 'gl', x: 5, y: 5, frame: true }), [0, 204, 0, 255], 'WebGL background');
   assert.deepEqual(await end.evaluate(pixelOf, { id: 'gl', x: 30, y: 30, frame: true }), [255, 0, 0, 255], 'WebGL rectangle');
+  // ... and they are on screen: a canvas in the script-less frame paints only its fallback, so
+  // the replay shows the picture as its background.
+  const box = await end.evaluate(() => {
+    const r = document.getElementById('replay-frame').contentDocument.getElementById('gl').getBoundingClientRect();
+    const f = document.getElementById('replay-frame').getBoundingClientRect();
+    return { x: f.x + r.x, y: f.y + r.y };
+  });
+  const shot = PNG.sync.read(await end.screenshot({ clip: { x: box.x, y: box.y, width: 40, height: 40 } }));
+  const onScreen = (x, y) => Array.from(shot.data.subarray((y * shot.width + x) * 4, (y * shot.width + x) * 4 + 4));
+  assert.deepEqual(onScreen(5, 5), [0, 204, 0, 255], 'WebGL background on screen');
+  assert.deepEqual(onScreen(30, 30), [255, 0, 0, 255], 'WebGL rectangle on screen');
   const replayed = await end.evaluate(() => {
     const doc = document.getElementById('replay-frame').contentDocument;
     const v = doc.getElementById('vid');
