@@ -5,10 +5,10 @@
 //! matters, so the recorder asks the browser for everything it can do off the main thread. A
 //! sample takes `createImageBitmap(canvas)` (a copy, ~0.1 ms), hands it to an `OffscreenCanvas`
 //! (`bitmaprenderer`, no copy) and encodes it with `convertToBlob` as lossless WebP, which the
-//! browser encodes on another thread. Only then does the page pay again: the encoded size is
-//! compared with the last picture's (and, when equal, the bytes), so an unchanged canvas ends
-//! there; a changed one is turned into base64 natively (`Uint8Array.prototype.toBase64`) and
-//! sent to the worker, which hashes and stores it.
+//! browser encodes on another thread. Only then does the page pay again: the bytes are turned
+//! into base64 natively (`Uint8Array.prototype.toBase64`) and compared, as a JS string, with the
+//! last picture's, so an unchanged canvas ends there; a changed one is sent to the worker as it
+//! is (the string never passes through this script's memory), which hashes and stores it.
 //!
 //! WebGL canvases made without `preserveDrawingBuffer` are cleared once the browser has shown
 //! them: read in an ordinary task they are blank. So samples are taken inside the frame's
@@ -55,8 +55,9 @@ pub struct Frame {
     pub width: u32,
     /// Picture height in pixels.
     pub height: u32,
-    /// Base64 of the encoded picture ([`FRAME_MIME`]).
-    pub data: String,
+    /// Base64 of the encoded picture ([`FRAME_MIME`]), as a JS string: it goes into the port
+    /// message as it is, never copied through this script's memory.
+    pub data: JsValue,
     /// Epoch ms when it was sampled.
     pub t: f64,
 }
@@ -70,9 +71,8 @@ struct Tracked {
     visible: bool,
     interval: f64,
     next_due: f64,
-    /// Size and bytes of the last picture recorded.
-    last_size: f64,
-    last_bytes: Option<js_sys::Uint8Array>,
+    /// The last picture recorded (base64, a JS string: compared natively).
+    last_data: Option<JsValue>,
     /// The element cannot be read (a cross-origin video): never sampled again.
     unreadable: bool,
 }
@@ -148,7 +148,7 @@ impl CanvasSampler {
         if let Some(observer) = &inner.observer {
             observer.observe(element);
         }
-        let tracked = Tracked { element: element.clone(), visible: false, interval: MIN_INTERVAL_MS, next_due: 0.0, last_size: -1.0, last_bytes: None, unreadable: false };
+        let tracked = Tracked { element: element.clone(), visible: false, interval: MIN_INTERVAL_MS, next_due: 0.0, last_data: None, unreadable: false };
         inner.tracked.insert(id, tracked);
     }
 
@@ -294,7 +294,6 @@ impl CanvasSampler {
     fn compare(&self, id: NodeId, t: f64, blob: JsValue, mut cost: f64, (width, height): (u32, u32)) {
         let start = perf_now();
         let size = get(&blob, "size").as_f64().unwrap_or(-1.0);
-        let last_size = self.0.borrow().tracked.get(&id).map(|t| t.last_size).unwrap_or(-1.0);
         let Ok(bytes) = call(&blob, "arrayBuffer", &[]) else { return self.finish(id, start, cost, None) };
         cost += perf_now() - start;
         let me = self.clone();
@@ -304,17 +303,14 @@ impl CanvasSampler {
             move |buffer| {
                 let start = perf_now();
                 let bytes = js_sys::Uint8Array::new(&buffer);
-                let same = size == last_size && me.0.borrow().tracked.get(&id).and_then(|t| t.last_bytes.as_ref()).is_some_and(|last| same_bytes(last, &bytes));
+                // Native base64 (Chrome 140+), else through this script (slower, same result).
+                let data = call(&bytes, "toBase64", &[]).ok().filter(JsValue::is_string).unwrap_or_else(|| crate::core::blob::to_base64(&bytes.to_vec()).into());
+                let same = me.0.borrow().tracked.get(&id).and_then(|t| t.last_data.as_ref()).is_some_and(|last| *last == data);
                 if same {
                     return me.finish(id, start, cost, None);
                 }
-                let data = match call(&bytes, "toBase64", &[]).ok().and_then(|s| s.as_string()) {
-                    Some(data) => data,
-                    None => crate::core::blob::to_base64(&bytes.to_vec()), // before Chrome 140
-                };
                 if let Some(t) = me.0.borrow_mut().tracked.get_mut(&id) {
-                    t.last_size = size;
-                    t.last_bytes = Some(bytes);
+                    t.last_data = Some(data.clone());
                 }
                 let frame = Frame { target: id, width, height, data, t };
                 if let Ok(mut inner) = me.0.try_borrow_mut() {
@@ -355,10 +351,4 @@ impl CanvasSampler {
             t.next_due = now + t.interval;
         }
     }
-}
-
-/// Whether two byte arrays hold the same bytes (compared in the page: only for pictures of
-/// equal size, which an unchanged canvas gives).
-fn same_bytes(a: &js_sys::Uint8Array, b: &js_sys::Uint8Array) -> bool {
-    a.length() == b.length() && a.to_vec() == b.to_vec()
 }

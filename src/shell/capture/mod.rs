@@ -213,7 +213,9 @@ fn begin(start: u32, session: String, page: u32) {
     });
     let frames = Box::new(move |f: canvas::Frame| {
         let mime = canvas::FRAME_MIME.to_string();
-        send(&CaptureMessage::Frame { session: frames_session.clone(), page, t: f.t, target: f.target, width: f.width, height: f.height, mime, data: f.data });
+        let message = to_js(&CaptureMessage::Frame { session: frames_session.clone(), page, t: f.t, target: f.target, width: f.width, height: f.height, mime, data: String::new() });
+        let _ = js_sys::Reflect::set(&message, &"data".into(), &f.data);
+        send_value(message);
     });
     match Recorder::start(document, page, sink, frames) {
         Ok(recorder) => RECORDER.with_borrow_mut(|r| *r = Some(recorder)),
