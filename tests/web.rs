@@ -6,12 +6,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use tabreel::core::event::{Event, EventData, FormState, NodeKind};
+use tabreel::core::event::{Event, EventData, FormState, NodeKind, SerializedNode, Snapshot};
 use tabreel::core::format::{SessionFile, SessionMeta};
 use tabreel::core::player::Player;
 use tabreel::core::vdom::VirtualDom;
 use tabreel::shell::capture::recorder::Recorder;
 use tabreel::shell::player::Renderer;
+use tabreel::shell::blob_store::StoredBlob;
 use tabreel::shell::store::SessionStore;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -52,7 +53,7 @@ fn recorder_into(doc: &Document) -> (Recorder, Rc<RefCell<Vec<Event>>>) {
         assert_eq!(batch.len() as u32, count);
         sink_events.borrow_mut().extend(batch);
     });
-    (Recorder::start(doc.clone(), 0, sink).expect("recorder starts"), events)
+    (Recorder::start(doc.clone(), 0, sink, Box::new(|_| {})).expect("recorder starts"), events)
 }
 
 fn outline_of(events: &[Event]) -> String {
@@ -214,6 +215,122 @@ async fn session_store_round_trips_in_real_indexeddb() {
     assert!(store.events(&id).await.unwrap().is_empty());
     // Appending to a deleted session is an error, not a silent loss.
     assert!(store.append(&id, 1, 1.0, &data).await.is_err());
+}
+
+/// A session of a snapshot and, for `picture`, a canvas picture showing it.
+async fn session_with(store: &SessionStore, id: &str, picture: Option<&str>) {
+    let meta = SessionMeta { id: id.into(), title: "T".into(), url: "http://127.0.0.1/".into(), started_at: 1000.0, duration_ms: 0.0, event_count: 0, bytes: 0 };
+    store.create(&meta).await.unwrap();
+    let snapshot = Snapshot { url: "http://127.0.0.1/".into(), title: "T".into(), width: 1, height: 1, nodes: vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }], scrolls: vec![], focus: None };
+    let mut events = vec![Event { t: 1000.0, page: 0, data: EventData::Snapshot(snapshot) }];
+    if let Some(hash) = picture {
+        events.push(Event { t: 1100.0, page: 0, data: EventData::CanvasFrame { target: 1, hash: hash.into(), width: 1, height: 1 } });
+    }
+    let data = tabreel::core::chunk::encode(&events, tabreel::core::chunk::Effort::Live);
+    store.append(id, events.len() as u32, 1100.0, &data).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn one_blob_store_holds_assets_and_pictures_until_their_last_session_goes() {
+    let store = SessionStore::open().await.expect("database opens");
+    let run = js_sys::Date::now() as u64;
+    let blob = |mime: &str, text: String| {
+        let bytes = text.into_bytes();
+        StoredBlob { hash: tabreel::core::blob::hash(&bytes), mime: mime.into(), bytes }
+    };
+    // The same PNG bytes are an asset of one session and a picture of another.
+    let png = blob("image/png", format!("\u{89}PNG picture {run}"));
+    let css = blob("text/css", format!("a{{b:c}} /* {run} */"));
+    let before = store.blob_count().await.unwrap();
+    let (a, b) = (format!("s-blobs-a-{run}"), format!("s-blobs-b-{run}"));
+    session_with(&store, &a, None).await;
+    session_with(&store, &b, Some(&png.hash)).await;
+    store.put_asset(&a, "http://127.0.0.1/a.png", &png).await.unwrap();
+    store.put_asset(&a, "http://127.0.0.1/copy.png", &png).await.unwrap();
+    store.put_asset(&a, "http://127.0.0.1/s.css", &css).await.unwrap();
+    store.put_blob(&b, &png).await.unwrap();
+    store.put_blob(&b, &png).await.unwrap();
+    assert_eq!(store.blob_count().await.unwrap(), before + 2, "each content once");
+    assert!(store.has_asset(&a, "http://127.0.0.1/s.css").await.unwrap());
+
+    // Export: each session's file carries what it uses, and reads back.
+    let file_a = SessionFile::parse(&store.export(&a).await.unwrap().to_json()).unwrap();
+    assert_eq!(file_a.assets.len(), 3);
+    let mut hashes: Vec<&str> = file_a.blobs.iter().map(|x| x.hash.as_str()).collect();
+    hashes.sort();
+    let mut want = vec![png.hash.as_str(), css.hash.as_str()];
+    want.sort();
+    assert_eq!(hashes, want);
+    let file_b = SessionFile::parse(&store.export(&b).await.unwrap().to_json()).unwrap();
+    assert!(file_b.assets.is_empty());
+    assert_eq!(file_b.blob_bytes().unwrap(), vec![(png.hash.clone(), png.mime.clone(), png.bytes.clone())]);
+
+    // Import holds the contents without storing them again.
+    let copy = store.import(file_b.clone(), format!("{b}-copy")).await.unwrap();
+    assert_eq!(store.blob_count().await.unwrap(), before + 2);
+    assert_eq!(store.export(&copy).await.unwrap().blobs, file_b.blobs);
+
+    // A content goes with the last session that holds it, whatever the use.
+    assert!(store.delete(&a).await.unwrap());
+    assert!(!store.has_asset(&a, "http://127.0.0.1/s.css").await.unwrap());
+    assert_eq!(store.blob_count().await.unwrap(), before + 1, "the sheet only session a held is gone");
+    assert_eq!(store.export(&b).await.unwrap().blobs, file_b.blobs, "the picture stays for b");
+    assert!(store.delete(&b).await.unwrap());
+    assert_eq!(store.blob_count().await.unwrap(), before + 1, "the import still holds it");
+    assert!(store.delete(&copy).await.unwrap());
+    assert_eq!(store.blob_count().await.unwrap(), before);
+}
+
+/// Replaces the extension's database with one as version 1 made it (`sessions`, `chunks`, `tabs`),
+/// holding one session of one chunk (`data`) and one tab recording it.
+const MAKE_VERSION_1: &str = r#"
+  return new Promise((resolve, reject) => {
+    const del = indexedDB.deleteDatabase('tabreel');
+    del.onerror = () => reject(del.error);
+    del.onsuccess = () => {
+      const req = indexedDB.open('tabreel', 1);
+      req.onerror = () => reject(req.error);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        db.createObjectStore('sessions', { keyPath: 'id' });
+        db.createObjectStore('chunks', { autoIncrement: true }).createIndex('by_session', 'sessionId');
+        db.createObjectStore('tabs', { keyPath: 'tabId' });
+      };
+      req.onsuccess = () => {
+        const db = req.result;
+        const tx = db.transaction(['sessions', 'chunks', 'tabs'], 'readwrite');
+        tx.objectStore('sessions').put({ id, title: 'old', url: 'http://127.0.0.1/', startedAt: 1000, durationMs: 100, eventCount: count, bytes: data.length });
+        tx.objectStore('chunks').add({ sessionId: id, count, lastT: 1100, data });
+        tx.objectStore('tabs').put({ tabId: 4242, sessionId: id, nextPage: 1 });
+        tx.oncomplete = () => { db.close(); resolve(); };
+        tx.onerror = () => reject(tx.error);
+      };
+    };
+  });"#;
+
+#[wasm_bindgen_test]
+async fn a_version_1_database_upgrades_keeping_its_sessions() {
+    let id = format!("s-v1-{}", js_sys::Date::now() as u64);
+    let snapshot = Snapshot { url: "http://127.0.0.1/".into(), title: "old".into(), width: 1, height: 1, nodes: vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }], scrolls: vec![], focus: None };
+    let events = vec![Event { t: 1000.0, page: 0, data: EventData::Snapshot(snapshot) }];
+    let data = tabreel::core::chunk::encode(&events, tabreel::core::chunk::Effort::Live);
+    let make = js_sys::Function::new_with_args("id, count, data", MAKE_VERSION_1);
+    let made = make.call3(&JsValue::NULL, &id.as_str().into(), &JsValue::from(events.len() as u32), &js_sys::Uint8Array::from(data.as_slice())).unwrap();
+    JsFuture::from(js_sys::Promise::from(made)).await.expect("a version 1 database is made");
+
+    let store = SessionStore::open().await.expect("the version 1 database opens, upgraded");
+    let meta = store.session(&id).await.unwrap().expect("its session is kept");
+    assert_eq!((meta.title.as_str(), meta.event_count), ("old", 1));
+    assert_eq!(store.events(&id).await.unwrap(), events, "its chunks are kept");
+    assert_eq!(store.tab(4242).await.unwrap().map(|t| t.session_id), Some(id.clone()), "its tabs are kept");
+    assert_eq!(store.blob_count().await.unwrap(), 0);
+    let bytes = b"\x89PNG after the upgrade".to_vec();
+    let picture = StoredBlob { hash: tabreel::core::blob::hash(&bytes), mime: "image/png".into(), bytes };
+    store.put_asset(&id, "http://127.0.0.1/a.png", &picture).await.expect("the blob store is there");
+    assert_eq!(store.export(&id).await.unwrap().assets.len(), 1);
+    store.delete_tab(4242).await.unwrap();
+    assert!(store.delete(&id).await.unwrap());
+    assert_eq!(store.blob_count().await.unwrap(), 0);
 }
 
 #[wasm_bindgen_test]

@@ -39,36 +39,6 @@ pub const MAX_SESSION_ASSETS: usize = 5000;
 /// The MIME type of stored stylesheets.
 pub const CSS_MIME: &str = "text/css";
 
-/// `mime` (a `Content-Type` value) reduced to its type, when it is one the replay may give the
-/// frame: images, fonts, CSS, or opaque bytes (which images and fonts are sniffed from). Anything
-/// else (HTML, scripts, XML documents) is refused.
-pub fn replay_mime(mime: &str) -> Option<String> {
-    let t = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let (top, sub) = t.split_once('/')?;
-    let token = |s: &str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'+' | b'-'));
-    if !token(top) || !token(sub) {
-        return None;
-    }
-    let ok = match top {
-        "image" | "font" => true,
-        "text" => sub == "css",
-        "application" => matches!(sub, "octet-stream" | "font-woff" | "font-woff2" | "font-sfnt" | "vnd.ms-fontobject" | "x-font-woff" | "x-font-ttf" | "x-font-otf" | "x-font-truetype" | "x-font-opentype"),
-        _ => false,
-    };
-    ok.then_some(t)
-}
-
-/// The lower-case hex SHA-256 of `bytes`: the key of a stored file.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
-}
-
 /// What a wanted URL is for: a stylesheet is read as text and looked into; anything else is bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AssetKind {
@@ -542,22 +512,6 @@ mod tests {
     }
 
     use AssetKind::{Resource as R, Sheet as S};
-
-    #[test]
-    fn mime_types_the_replay_may_use() {
-        assert_eq!(replay_mime("Image/PNG; charset=x").as_deref(), Some("image/png"));
-        assert_eq!(replay_mime("font/woff2").as_deref(), Some("font/woff2"));
-        assert_eq!(replay_mime("text/css;charset=utf-8").as_deref(), Some("text/css"));
-        assert_eq!(replay_mime("application/vnd.ms-fontobject").as_deref(), Some("application/vnd.ms-fontobject"));
-        for bad in ["text/html", "application/javascript", "text/javascript", "application/xhtml+xml", "image", "image/", "image/png\"x", "", "*/*"] {
-            assert_eq!(replay_mime(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn hashes_are_sha256() {
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    }
 
     #[test]
     fn srcset_candidates() {

@@ -83,6 +83,60 @@ pub enum EventData {
         /// The sheets in order, by the ids of their [`SheetRules`] events (`SheetRef::Sheet`).
         sheets: Vec<u32>,
     },
+    /// A new picture of a `<canvas>` (or of a `<video>`'s current frame), stored once per
+    /// session as a blob named by its content hash (see [`crate::core::blob`]).
+    CanvasFrame {
+        /// The canvas or video element.
+        target: NodeId,
+        /// The picture's blob.
+        hash: crate::core::blob::BlobHash,
+        /// Its width in pixels (the canvas's bitmap, the video's intrinsic size).
+        width: u32,
+        /// Its height in pixels.
+        height: u32,
+    },
+    /// A `<video>` or `<audio>` element's playback state, recorded on its media events.
+    Media {
+        /// The media element.
+        target: NodeId,
+        /// Its state.
+        #[serde(flatten)]
+        state: MediaState,
+    },
+    /// The document's text selection (`None` anchor: nothing selected, or just a caret).
+    Selection {
+        /// Where the selection starts, if there is one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        anchor: Option<SelectionPoint>,
+        /// Where it ends (the side that moves when it is extended).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        focus: Option<SelectionPoint>,
+    },
+}
+
+/// A position in the document: a node and an offset in it (characters in a text node, children
+/// in an element), as `Selection.anchorNode`/`anchorOffset` give it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelectionPoint {
+    /// The node.
+    pub node: NodeId,
+    /// The offset in it.
+    pub offset: u32,
+}
+
+/// The playback state of a media element.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MediaState {
+    /// Whether it is paused.
+    pub paused: bool,
+    /// `currentTime`, seconds.
+    pub time: f64,
+    /// `playbackRate`.
+    pub rate: f64,
+    /// Whether it is muted.
+    pub muted: bool,
+    /// `volume`, 0 to 1.
+    pub volume: f64,
 }
 
 /// Rules of a stylesheet that are not in any recorded text: a `<style>` (or captured `<link>`)
@@ -401,6 +455,26 @@ mod tests {
         }
         let back: SerializedNode = serde_json::from_str(&serde_json::to_string(&root).unwrap()).unwrap();
         assert_eq!(back, root);
+    }
+
+    #[test]
+    fn frames_media_and_selection_have_a_flat_compact_form() {
+        let hash = "ab".repeat(32);
+        let frame = EventData::CanvasFrame { target: 7, hash: hash.clone(), width: 300, height: 150 };
+        assert_eq!(serde_json::to_string(&frame).unwrap(), format!(r#"{{"kind":"canvas_frame","target":7,"hash":"{hash}","width":300,"height":150}}"#));
+        let media = EventData::Media { target: 3, state: MediaState { paused: false, time: 1.5, rate: 2.0, muted: true, volume: 0.5 } };
+        assert_eq!(serde_json::to_string(&media).unwrap(), r#"{"kind":"media","target":3,"paused":false,"time":1.5,"rate":2.0,"muted":true,"volume":0.5}"#);
+        let sel = EventData::Selection { anchor: Some(SelectionPoint { node: 4, offset: 2 }), focus: Some(SelectionPoint { node: 9, offset: 0 }) };
+        assert_eq!(serde_json::to_string(&sel).unwrap(), r#"{"kind":"selection","anchor":{"node":4,"offset":2},"focus":{"node":9,"offset":0}}"#);
+        let none = EventData::Selection { anchor: None, focus: None };
+        assert_eq!(serde_json::to_string(&none).unwrap(), r#"{"kind":"selection"}"#);
+        for data in [frame, media, sel, none] {
+            let event = Event { t: 1.0, page: 0, data };
+            let back: Event = serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
+            assert_eq!(back, event);
+        }
+        let missing = r#"{"t":1,"page":0,"data":{"kind":"media","target":3,"paused":true}}"#;
+        assert!(serde_json::from_str::<Event>(missing).is_err());
     }
 
     #[test]

@@ -1,15 +1,19 @@
 //! The session file: what export writes and import reads. Documented in `docs/session-format.md`.
 //!
 //! A file is one JSON object: `format` ("tabreel-session"), `version` (1), `session` (the
-//! session's metadata) and `events` (every event, in order). Reading is strict and explains
+//! session's metadata), `events` (every event, in order) and, when there are some, `blobs` (the
+//! bytes the events and assets use, by content hash) and `assets` (which URL of the page had
+//! which blob). Reading is strict and explains
 //! itself: a file that is not JSON, truncated, of another format or version, or inconsistent
 //! gets an [`ImportError`] naming the problem, and nothing is stored.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::assets::{fetchable, replay_mime, sha256_hex, MAX_ASSET_BYTES, MAX_SESSION_ASSET_BYTES};
+use crate::core::assets::{fetchable, MAX_URL_CHARS};
+use crate::core::blob::{check_entry, is_hash, to_base64, BlobEntry, PICTURE_MIMES};
 use crate::core::event::{Event, EventData};
 
 /// The `format` field of every session file.
@@ -49,33 +53,22 @@ pub struct SessionFile {
     pub session: SessionMeta,
     /// The events in time order.
     pub events: Vec<Event>,
-    /// Stored files by content hash (the assets' bytes; see [`crate::core::assets`]).
+    /// The blobs the assets and the events use (stylesheets, fonts and images; canvas and video
+    /// pictures), each once. See [`crate::core::blob`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub blobs: Vec<FileBlob>,
-    /// The page's stylesheets, fonts and images: which URL had which stored file.
+    pub blobs: Vec<BlobEntry>,
+    /// The page's stylesheets, fonts and images: which URL had which blob.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assets: Vec<FileAsset>,
 }
 
-/// A stored file in a session file: its bytes (base64), their SHA-256 and their MIME type.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileBlob {
-    /// Lower-case hex SHA-256 of the bytes.
-    pub hash: String,
-    /// MIME type, without parameters.
-    pub mime: String,
-    /// The bytes, base64 (standard alphabet, padded).
-    pub data: String,
-}
-
-/// A URL the recorded page used and the stored file it had.
+/// A URL the recorded page used and the blob it had.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileAsset {
     /// Absolute http(s) URL without fragment.
     pub url: String,
-    /// The [`FileBlob::hash`] of its bytes.
+    /// The [`BlobEntry::hash`] of its bytes.
     pub hash: String,
 }
 
@@ -118,17 +111,30 @@ impl SessionFile {
         SessionFile { format: FORMAT.into(), version: VERSION, session, events, blobs: Vec::new(), assets: Vec::new() }
     }
 
-    /// The file with these stored files (`(hash, mime, bytes)`) and assets (`(url, hash)`).
-    pub fn with_assets(mut self, blobs: Vec<(String, String, Vec<u8>)>, assets: Vec<(String, String)>) -> SessionFile {
-        use base64::Engine;
-        self.blobs = blobs.into_iter().map(|(hash, mime, bytes)| FileBlob { hash, mime, data: base64::engine::general_purpose::STANDARD.encode(bytes) }).collect();
+    /// The file with these blobs (`(hash, mime, bytes)`) and assets (`(url, hash)`).
+    pub fn with_blobs(mut self, blobs: Vec<(String, String, Vec<u8>)>, assets: Vec<(String, String)>) -> SessionFile {
+        self.blobs = blobs.into_iter().map(|(hash, mime, bytes)| BlobEntry { hash, mime, data: to_base64(&bytes) }).collect();
         self.assets = assets.into_iter().map(|(url, hash)| FileAsset { url, hash }).collect();
         self
     }
 
-    /// The stored files' bytes, checked (see [`SessionFile::parse`]): `(hash, mime, bytes)`.
+    /// The hashes of the blobs the events refer to (pictures), each once, in order of first use.
+    pub fn referenced_blobs(events: &[Event]) -> Vec<String> {
+        let mut seen = HashSet::new();
+        events
+            .iter()
+            .filter_map(|e| match &e.data {
+                EventData::CanvasFrame { hash, .. } => Some(hash),
+                _ => None,
+            })
+            .filter(|h| seen.insert(h.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// The blobs' bytes, checked (see [`check_blobs`]): `(hash, mime, bytes)`.
     pub fn blob_bytes(&self) -> Result<Vec<(String, String, Vec<u8>)>, ImportError> {
-        check_assets(&self.blobs, &self.assets)
+        check_blobs(&self.blobs, &self.assets, &self.events)
     }
 
     /// The file as JSON text.
@@ -171,46 +177,34 @@ impl SessionFile {
         if !self.events.is_empty() && !self.events.iter().any(|e| matches!(e.data, EventData::Snapshot(_))) {
             return Err(ImportError::Invalid("the events hold no page snapshot, so nothing could be replayed".into()));
         }
-        check_assets(&self.blobs, &self.assets)?;
+        for (i, e) in self.events.iter().enumerate() {
+            match &e.data {
+                EventData::CanvasFrame { hash, .. } if !is_hash(hash) => {
+                    return Err(ImportError::Invalid(format!("event {i} refers to a blob by a malformed hash")));
+                }
+                EventData::Media { state, .. } if !(state.time.is_finite() && state.rate.is_finite() && (0.0..=1.0).contains(&state.volume)) => {
+                    return Err(ImportError::Invalid(format!("event {i} has a media state out of range (time and rate finite, volume 0 to 1)")));
+                }
+                _ => {}
+            }
+        }
+        check_blobs(&self.blobs, &self.assets, &self.events)?;
         Ok(())
     }
 }
 
-/// Checks a file's stored files and assets, and decodes the bytes: every hash is 64 lower-case
-/// hex digits and the SHA-256 of its bytes, stored once; every MIME type one the replay may use
-/// ([`crate::core::assets::replay_mime`]); every asset URL absolute http(s) without fragment, once,
-/// with a stored file; every stored file used; sizes within [`MAX_ASSET_BYTES`] each and
-/// [`MAX_SESSION_ASSET_BYTES`] in all.
-fn check_assets(blobs: &[FileBlob], assets: &[FileAsset]) -> Result<Vec<(String, String, Vec<u8>)>, ImportError> {
-    use base64::Engine;
-    use std::collections::HashSet;
-    let invalid = |i: usize, what: String| ImportError::Invalid(format!("blob {i}: {what}"));
+/// Checks a file's blobs against what uses them, and decodes the bytes: every entry passes
+/// [`check_entry`] (hash, MIME type, size, bytes matching the hash) and is there once; every
+/// asset URL is absolute http(s) without fragment, there once, with a blob; every picture an
+/// event refers to is a blob of one of [`PICTURE_MIMES`]; every blob is used by an asset or an
+/// event.
+fn check_blobs(blobs: &[BlobEntry], assets: &[FileAsset], events: &[Event]) -> Result<Vec<(String, String, Vec<u8>)>, ImportError> {
     let mut out = Vec::with_capacity(blobs.len());
-    let mut hashes = HashSet::new();
-    let mut total = 0usize;
-    for (i, b) in blobs.iter().enumerate() {
-        if !is_hash(&b.hash) {
-            return Err(invalid(i, "hash must be 64 lower-case hex digits".into()));
-        }
-        if !hashes.insert(b.hash.as_str()) {
-            return Err(invalid(i, format!("hash {} appears twice", b.hash)));
-        }
-        if replay_mime(&b.mime).as_deref() != Some(b.mime.as_str()) {
-            return Err(invalid(i, format!("MIME type {:?} is not one the replay uses", b.mime)));
-        }
-        if b.data.len() > MAX_ASSET_BYTES.div_ceil(3) * 4 {
-            return Err(invalid(i, format!("larger than {MAX_ASSET_BYTES} bytes")));
-        }
-        let bytes = base64::engine::general_purpose::STANDARD.decode(&b.data).map_err(|e| invalid(i, format!("data is not base64 ({e})")))?;
-        if bytes.len() > MAX_ASSET_BYTES {
-            return Err(invalid(i, format!("larger than {MAX_ASSET_BYTES} bytes")));
-        }
-        total += bytes.len();
-        if total > MAX_SESSION_ASSET_BYTES {
-            return Err(ImportError::Invalid(format!("the stored files exceed {MAX_SESSION_ASSET_BYTES} bytes in all")));
-        }
-        if sha256_hex(&bytes) != b.hash {
-            return Err(invalid(i, "the data does not match its hash".into()));
+    let mut mimes = HashMap::new();
+    for b in blobs {
+        let bytes = check_entry(b).map_err(ImportError::Invalid)?;
+        if mimes.insert(b.hash.as_str(), b.mime.as_str()).is_some() {
+            return Err(ImportError::Invalid(format!("blob {} appears twice", b.hash)));
         }
         out.push((b.hash.clone(), b.mime.clone(), bytes));
     }
@@ -218,31 +212,37 @@ fn check_assets(blobs: &[FileBlob], assets: &[FileAsset]) -> Result<Vec<(String,
     let mut used = HashSet::new();
     for (i, a) in assets.iter().enumerate() {
         if fetchable(&a.url).as_deref() != Some(a.url.as_str()) {
-            return Err(ImportError::Invalid(format!("asset {i}: the URL must be absolute http(s), without fragment, at most {} characters", crate::core::assets::MAX_URL_CHARS)));
+            return Err(ImportError::Invalid(format!("asset {i}: the URL must be absolute http(s), without fragment, at most {MAX_URL_CHARS} characters")));
         }
         if !urls.insert(a.url.as_str()) {
             return Err(ImportError::Invalid(format!("asset {i}: {} appears twice", a.url)));
         }
-        if !hashes.contains(a.hash.as_str()) {
-            return Err(ImportError::Invalid(format!("asset {i}: no stored file has hash {:?}", a.hash)));
+        if !mimes.contains_key(a.hash.as_str()) {
+            return Err(ImportError::Invalid(format!("asset {i}: the file holds no blob {:?}", a.hash)));
         }
-        used.insert(a.hash.as_str());
+        used.insert(a.hash.clone());
     }
-    if let Some(i) = blobs.iter().position(|b| !used.contains(b.hash.as_str())) {
-        return Err(invalid(i, "no asset uses it".into()));
+    for hash in SessionFile::referenced_blobs(events) {
+        match mimes.get(hash.as_str()) {
+            None => return Err(ImportError::Invalid(format!("an event refers to blob {hash}, which the file does not hold"))),
+            Some(mime) if !PICTURE_MIMES.contains(mime) => {
+                return Err(ImportError::Invalid(format!("blob {hash} is shown as a picture but has MIME type {mime}; pictures are {}", PICTURE_MIMES.join(", "))));
+            }
+            Some(_) => {}
+        }
+        used.insert(hash);
+    }
+    if let Some(spare) = blobs.iter().find(|b| !used.contains(&b.hash)) {
+        return Err(ImportError::Invalid(format!("blob {} is used by no asset and no event", spare.hash)));
     }
     Ok(out)
-}
-
-fn is_hash(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::event::{NodeKind, SerializedNode, Snapshot};
-    use crate::core::assets::sha256_hex;
+    use crate::core::blob::hash;
 
     fn file() -> SessionFile {
         let snap = Event {
@@ -303,18 +303,26 @@ mod tests {
         assert!(SessionFile::parse(&deep).is_err());
     }
 
-    fn with_assets() -> SessionFile {
+    /// A file with two assets sharing a picture's bytes, a stylesheet, and a canvas picture shown
+    /// twice.
+    fn with_blobs() -> SessionFile {
         let png = b"\x89PNG fake".to_vec();
         let css = b"a{b:c}".to_vec();
-        file().with_assets(
-            vec![(sha256_hex(&png), "image/png".into(), png), (sha256_hex(&css), "text/css".into(), css)],
-            vec![("http://127.0.0.1/a.png".into(), sha256_hex(b"\x89PNG fake")), ("http://127.0.0.1/b.png".into(), sha256_hex(b"\x89PNG fake")), ("https://cdn.test/s.css".into(), sha256_hex(b"a{b:c}"))],
+        let webp = b"RIFF....WEBPVP8L pixels".to_vec();
+        let mut f = file();
+        for t in [12.0, 13.0] {
+            f.events.push(Event { t, page: 0, data: EventData::CanvasFrame { target: 1, hash: hash(&webp), width: 2, height: 2 } });
+        }
+        f.session.event_count = 3;
+        f.with_blobs(
+            vec![(hash(&png), "image/png".into(), png), (hash(&css), "text/css".into(), css), (hash(&webp), "image/webp".into(), webp)],
+            vec![("http://127.0.0.1/a.png".into(), hash(b"\x89PNG fake")), ("http://127.0.0.1/b.png".into(), hash(b"\x89PNG fake")), ("https://cdn.test/s.css".into(), hash(b"a{b:c}"))],
         )
     }
 
     #[test]
-    fn files_with_assets_round_trip() {
-        let f = with_assets();
+    fn files_with_blobs_round_trip() {
+        let f = with_blobs();
         let json = f.to_json();
         assert!(json.contains("\"blobs\":[{\"hash\""), "{json}");
         let back = SessionFile::parse(&json).unwrap();
@@ -322,50 +330,76 @@ mod tests {
         let bytes = back.blob_bytes().unwrap();
         assert_eq!(bytes[0].2, b"\x89PNG fake");
         assert_eq!(bytes[1].1, "text/css");
-        // A file without assets has no such fields at all.
-        assert!(!file().to_json().contains("blobs"));
+        assert_eq!(bytes[2], (hash(b"RIFF....WEBPVP8L pixels"), "image/webp".to_string(), b"RIFF....WEBPVP8L pixels".to_vec()));
+        assert_eq!(SessionFile::referenced_blobs(&f.events), vec![hash(b"RIFF....WEBPVP8L pixels")]);
+        // A file without blobs has no such fields at all.
+        let plain = file().to_json();
+        assert!(!plain.contains("blobs") && !plain.contains("assets"), "{plain}");
     }
 
     #[test]
-    fn hostile_assets_are_refused() {
+    fn hostile_blobs_and_assets_are_refused() {
         let refused = |f: SessionFile, needle: &str| {
             let err = SessionFile::parse(&f.to_json()).unwrap_err();
             assert!(matches!(err, ImportError::Invalid(_)) && err.to_string().contains(needle), "{err} (wanted {needle:?})");
         };
-        let mut f = with_assets();
-        f.blobs[0].data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"other bytes");
-        refused(f, "does not match its hash");
-        let mut f = with_assets();
+        let mut f = with_blobs();
+        f.blobs[0].data = crate::core::blob::to_base64(b"other bytes");
+        refused(f, "does not match its content");
+        let mut f = with_blobs();
         f.blobs[0].mime = "text/html".into();
         refused(f, "MIME type");
-        let mut f = with_assets();
+        let mut f = with_blobs();
         f.blobs[0].hash = "../../x".into();
         refused(f, "64 lower-case hex");
-        let mut f = with_assets();
+        let mut f = with_blobs();
         f.blobs[1].data = "not base64!".into();
-        refused(f, "not base64");
-        let mut f = with_assets();
+        refused(f, "base64");
+        let mut f = with_blobs();
         f.blobs.push(f.blobs[0].clone());
         refused(f, "appears twice");
-        let mut f = with_assets();
+        let mut f = with_blobs();
+        f.blobs[0].data = "A".repeat(crate::core::blob::MAX_BLOB_BYTES / 3 * 4 + 8);
+        refused(f, "more than");
+        let mut f = with_blobs();
         f.assets[0].url = "javascript:alert(1)".into();
         refused(f, "absolute http(s)");
-        let mut f = with_assets();
+        let mut f = with_blobs();
         f.assets[0].url = "http://127.0.0.1/a.png#frag".into();
         refused(f, "without fragment");
-        let mut f = with_assets();
+        let mut f = with_blobs();
         f.assets[1].url = f.assets[0].url.clone();
         refused(f, "appears twice");
-        let mut f = with_assets();
+        let mut f = with_blobs();
         f.assets[0].hash = "0".repeat(64);
-        refused(f, "no stored file");
-        let mut f = with_assets();
+        refused(f, "holds no blob");
+        // Every blob is used: by an asset or by an event.
+        let mut f = with_blobs();
         f.assets.pop();
-        refused(f, "no asset uses it");
-        let mut f = with_assets();
-        f.blobs[0].data = "A".repeat(MAX_ASSET_BYTES / 3 * 4 + 8);
-        refused(f, "larger than");
-        let unknown = with_assets().to_json().replace("\"mime\":\"image/png\"", "\"mime\":\"image/png\",\"run\":1");
+        refused(f, "used by no asset and no event");
+        let mut f = with_blobs();
+        f.events.truncate(1);
+        f.session.event_count = 1;
+        refused(f, "used by no asset and no event");
+        // Pictures are there, and are pictures.
+        let mut f = with_blobs();
+        f.blobs.pop();
+        refused(f, "does not hold");
+        let mut f = with_blobs();
+        if let EventData::CanvasFrame { hash: h, .. } = &mut f.events[1].data {
+            *h = hash(b"a{b:c}");
+        }
+        refused(f, "shown as a picture");
+        let mut f = with_blobs();
+        if let EventData::CanvasFrame { hash: h, .. } = &mut f.events[1].data {
+            *h = "../x".into();
+        }
+        refused(f, "malformed hash");
+        let unknown = with_blobs().to_json().replace("\"mime\":\"image/png\"", "\"mime\":\"image/png\",\"run\":1");
         assert!(matches!(SessionFile::parse(&unknown).unwrap_err(), ImportError::Invalid(_)));
+        let mut loud = file();
+        loud.events.push(Event { t: 11.0, page: 0, data: EventData::Media { target: 1, state: crate::core::event::MediaState { paused: true, time: 0.0, rate: 1.0, muted: false, volume: 7.0 } } });
+        loud.session.event_count = 2;
+        refused(loud, "volume");
     }
 }

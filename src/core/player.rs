@@ -603,6 +603,82 @@ mod tests {
         assert_eq!(p.dom().base_url(), "http://127.0.0.1/0");
     }
 
+    fn frames_of(ops: &[DomOp]) -> Vec<(NodeId, String)> {
+        ops.iter()
+            .filter_map(|op| match op {
+                DomOp::DrawFrame { id, hash, .. } => Some((*id, hash.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn seeking_shows_the_latest_canvas_frame_at_or_before_the_time() {
+        let frame = |t: f64, target: NodeId, hash: &str| Event { t, page: 0, data: EventData::CanvasFrame { target, hash: hash.repeat(64), width: 300, height: 150 } };
+        let events = vec![
+            snapshot(0, T0, &[]),
+            add(T0 + 10.0, 3, vec![el(5, 3, "canvas", &[("width", "300")]), el(6, 3, "canvas", &[])]),
+            frame(T0 + 100.0, 5, "a"),
+            frame(T0 + 200.0, 5, "b"),
+            frame(T0 + 250.0, 6, "c"),
+            frame(T0 + 300.0, 5, "a"),
+            mutation(T0 + 350.0, MutationBatch { attrs: vec![AttributeChange { id: 5, name: "width".into(), value: Some("400".into()) }], ..Default::default() }),
+            mutation(T0 + 400.0, MutationBatch { removes: vec![Removal { parent: 3, id: 6 }], ..Default::default() }),
+            frame(T0 + 450.0, 99, "d"), // not a recorded node: ignored
+        ];
+        let mut p = Player::new(events.clone(), T0, 500.0);
+        assert_eq!(frames_of(&p.seek(50.0)), vec![]);
+        assert_eq!(frames_of(&p.seek(100.0)), vec![(5, "a".repeat(64))]);
+        assert_eq!(frames_of(&p.seek(260.0)), vec![(5, "b".repeat(64)), (6, "c".repeat(64))]);
+        assert_eq!(frames_of(&p.seek(199.0)), vec![(5, "a".repeat(64))], "backwards");
+        assert_eq!(frames_of(&p.seek(500.0)), vec![(5, "a".repeat(64))], "the removed canvas is gone, the unknown node ignored");
+        // Playing draws each frame as the clock passes it, and again when the canvas is resized
+        // (which clears a canvas).
+        let mut p = Player::new(events, T0, 500.0);
+        p.seek(0.0);
+        p.play();
+        assert_eq!(frames_of(&p.tick(150.0)), vec![(5, "a".repeat(64))]);
+        assert_eq!(frames_of(&p.tick(110.0)), vec![(5, "b".repeat(64)), (6, "c".repeat(64))]);
+        let ops = p.tick(100.0);
+        assert_eq!(frames_of(&ops), vec![(5, "a".repeat(64)), (5, "a".repeat(64))]);
+        let resize = ops.iter().position(|o| matches!(o, DomOp::SetAttribute { id: 5, .. })).unwrap();
+        assert!(matches!(ops.last(), Some(DomOp::DrawFrame { id: 5, .. })) && ops.len() - 1 > resize);
+    }
+
+    #[test]
+    fn media_state_and_selection_follow_the_recording() {
+        let media = |t: f64, paused: bool, time: f64| Event { t, page: 0, data: EventData::Media { target: 5, state: MediaState { paused, time, rate: 1.5, muted: true, volume: 0.25 } } };
+        let select = |t: f64, a: Option<(NodeId, u32)>, f: Option<(NodeId, u32)>| Event {
+            t,
+            page: 0,
+            data: EventData::Selection { anchor: a.map(|(node, offset)| SelectionPoint { node, offset }), focus: f.map(|(node, offset)| SelectionPoint { node, offset }) },
+        };
+        let events = vec![
+            snapshot(0, T0, &[]),
+            add(T0 + 10.0, 3, vec![el(5, 3, "video", &[]), el(6, 3, "p", &[]), text(7, 6, "some text")]),
+            media(T0 + 100.0, false, 0.0),
+            select(T0 + 150.0, Some((4, 1)), Some((7, 4))),
+            media(T0 + 200.0, true, 3.25),
+            select(T0 + 250.0, None, None),
+            select(T0 + 300.0, Some((7, 0)), Some((7, 9))),
+            mutation(T0 + 350.0, MutationBatch { removes: vec![Removal { parent: 3, id: 6 }], ..Default::default() }),
+        ];
+        let mut p = Player::new(events, T0, 400.0);
+        let at = |p: &mut Player, ms: f64| {
+            let ops = p.seek(ms);
+            let media = ops.iter().find_map(|o| match o { DomOp::Media { id: 5, state } => Some((state.paused, state.time)), _ => None });
+            let range = ops.iter().find_map(|o| match o { DomOp::Select { range } => Some(range.map(|(a, f)| (a.node, a.offset, f.node, f.offset))), _ => None }).flatten();
+            (media, range)
+        };
+        assert_eq!(at(&mut p, 50.0), (None, None));
+        assert_eq!(at(&mut p, 160.0), (Some((false, 0.0)), Some((4, 1, 7, 4))));
+        assert_eq!(at(&mut p, 210.0), (Some((true, 3.25)), Some((4, 1, 7, 4))));
+        assert_eq!(at(&mut p, 260.0), (Some((true, 3.25)), None));
+        assert_eq!(at(&mut p, 320.0), (Some((true, 3.25)), Some((7, 0, 7, 9))));
+        assert_eq!(at(&mut p, 400.0), (Some((true, 3.25)), None), "the selected text left the document");
+        assert_eq!(at(&mut p, 120.0), (Some((false, 0.0)), None), "backwards");
+    }
+
     #[test]
     fn focus_shows_its_ring_for_text_fields_and_after_keyboard_use() {
         let focus = |t: f64, id: NodeId| Event { t, page: 0, data: EventData::Focus { target: Some(id) } };

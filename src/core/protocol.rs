@@ -74,6 +74,27 @@ pub enum CaptureMessage {
         /// JSON array of events.
         events: String,
     },
+    /// A new picture of a canvas or video: the worker stores the bytes once per content hash
+    /// and records a `canvas_frame` event that refers to them.
+    Frame {
+        /// Session id.
+        session: String,
+        /// The page it belongs to.
+        page: u32,
+        /// When it was taken (epoch ms).
+        t: f64,
+        /// The canvas or video element.
+        target: u32,
+        /// Its size in pixels.
+        width: u32,
+        /// Its height in pixels.
+        height: u32,
+        /// The image's MIME type (one of `core::blob::PICTURE_MIMES`).
+        mime: String,
+        /// The image's bytes, base64 (the cheapest encoding a port's JSON carries: measured in
+        /// the README).
+        data: String,
+    },
     /// The capture stopped after a `Stop`; every batch was sent before this.
     Stopped {
         /// Session id.

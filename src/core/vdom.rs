@@ -17,10 +17,11 @@
 
 use crate::core::ids::IdMap;
 
-use crate::core::event::{Event, EventData, FormState, MutationBatch, NodeId, NodeKind, SerializedNode, ShadowMode, SheetRef, SheetRules, Snapshot};
+use crate::core::event::{Event, EventData, FormState, MediaState, MutationBatch, NodeId, NodeKind, SelectionPoint, SerializedNode, ShadowMode, SheetRef, SheetRules, Snapshot};
 use std::rc::Rc;
 
 use crate::core::assets::{names_assets, AssetUrls};
+use crate::core::blob::BlobHash;
 use crate::core::event::ElementNode;
 use crate::core::sanitize::{replay_attribute, sanitize_element, RECORDED_ATTR_PREFIX};
 use crate::core::url::resolve;
@@ -169,6 +170,29 @@ pub enum DomOp {
         /// y in CSS pixels.
         y: f64,
     },
+    /// Show a recorded picture in a `<canvas>` (drawn into it) or a `<video>` (as its picture).
+    DrawFrame {
+        /// The canvas or video element.
+        id: NodeId,
+        /// The picture's blob.
+        hash: BlobHash,
+        /// Its size in pixels.
+        width: u32,
+        /// Its height in pixels.
+        height: u32,
+    },
+    /// Set a media element's playback state.
+    Media {
+        /// The `<video>` or `<audio>`.
+        id: NodeId,
+        /// Its state.
+        state: MediaState,
+    },
+    /// Set the document's selection (clear it when `None`).
+    Select {
+        /// Anchor and focus.
+        range: Option<(SelectionPoint, SelectionPoint)>,
+    },
 }
 
 /// Text shown in a masked field that held something: fixed, so it reveals no length.
@@ -221,6 +245,13 @@ pub struct VirtualDom {
     adopted: IdMap<NodeId, Vec<u32>>,
     /// The session's stored assets (the same for every page).
     assets: Rc<AssetUrls>,
+    /// The last recorded picture of each canvas or video (kept while its node is away: a node
+    /// moved in the page is removed and inserted again under its id, with its picture).
+    frames: IdMap<NodeId, (BlobHash, u32, u32)>,
+    /// The last recorded playback state of each media element (kept like `frames`).
+    media: IdMap<NodeId, MediaState>,
+    /// The selection: anchor and focus.
+    selection: Option<(SelectionPoint, SelectionPoint)>,
 }
 
 impl VirtualDom {
@@ -349,6 +380,25 @@ impl VirtualDom {
                     ops.push(DomOp::SheetRules(self.frame_rules(change.sheet, change.start, change.deleted, &change.rules)));
                 }
             }
+            EventData::CanvasFrame { target, hash, width, height } => {
+                if self.is_element(*target) {
+                    self.frames.insert(*target, (hash.clone(), *width, *height));
+                    if !self.quiet {
+                        ops.push(DomOp::DrawFrame { id: *target, hash: hash.clone(), width: *width, height: *height });
+                    }
+                }
+            }
+            EventData::Media { target, state } => {
+                if self.is_element(*target) {
+                    self.media.insert(*target, *state);
+                    ops.push(DomOp::Media { id: *target, state: *state });
+                }
+            }
+            EventData::Selection { anchor, focus } => {
+                let range = anchor.zip(*focus).filter(|(a, f)| self.nodes.contains_key(&a.node) && self.nodes.contains_key(&f.node));
+                self.selection = range;
+                ops.push(DomOp::Select { range });
+            }
             EventData::Adopted { target, sheets } => {
                 let is_root = self.nodes.get(target).is_some_and(|n| matches!(n.kind, NodeKind::Document | NodeKind::ShadowRoot { .. }));
                 if is_root {
@@ -430,6 +480,16 @@ impl VirtualDom {
         // Nothing tells how it got there: like an autofocus, it shows its ring.
         self.focus_visible = self.focus.is_some();
         self.update_base();
+    }
+
+    fn is_element(&self, id: NodeId) -> bool {
+        matches!(self.nodes.get(&id), Some(VNode { kind: NodeKind::Element(_), .. }))
+    }
+
+    /// The recorded picture of `id` as an operation, if it has one.
+    fn frame_op(&self, id: NodeId) -> Option<DomOp> {
+        let (hash, width, height) = self.frames.get(&id)?;
+        Some(DomOp::DrawFrame { id, hash: hash.clone(), width: *width, height: *height })
     }
 
     /// Whether focusing `id` always shows its ring in Chrome (`:focus-visible` matches elements
@@ -633,6 +693,10 @@ impl VirtualDom {
                     ops.push(DomOp::RemoveAttribute { id: c.id, name: c.name.clone() });
                 }
             }
+            // Setting a canvas's size clears its bitmap: the picture it had is drawn again.
+            if tag == "canvas" && (c.name.eq_ignore_ascii_case("width") || c.name.eq_ignore_ascii_case("height")) && !self.quiet {
+                ops.extend(self.frame_op(c.id));
+            }
         }
         for t in &batch.texts {
             if let Some(VNode { kind: NodeKind::Text { text } | NodeKind::Comment { text }, parent, .. }) = self.nodes.get_mut(&t.id) {
@@ -695,6 +759,10 @@ impl VirtualDom {
         if let Some((x, y)) = self.pointer {
             ops.push(DomOp::Pointer { x, y });
         }
+        let range = self.selection.filter(|(a, f)| self.nodes.contains_key(&a.node) && self.nodes.contains_key(&f.node));
+        if range.is_some() {
+            ops.push(DomOp::Select { range });
+        }
     }
 
     /// Operations that build the detached subtree rooted at `id`: every node is created (with its
@@ -727,6 +795,10 @@ impl VirtualDom {
                     }
                     if let Some(rules) = self.owner_rules.get(&n) {
                         late.push(DomOp::SheetRules(self.frame_rules(SheetRef::Owner(n), 0, None, rules)));
+                    }
+                    late.extend(self.frame_op(n));
+                    if let Some(state) = self.media.get(&n) {
+                        late.push(DomOp::Media { id: n, state: *state });
                     }
                     stack.extend(node.children.iter().rev());
                 }

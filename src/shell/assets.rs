@@ -6,7 +6,7 @@
 //! session, from the extension's origin (its host permissions let it read cross-origin sheets a
 //! page's script could not, and the page spends nothing on it). A stylesheet's source text is
 //! looked into for its `@import`s and `url()`s, which are fetched in turn. Each file is stored by
-//! its content hash ([`crate::shell::blob_store`]), at most [`MAX_ASSET_BYTES`] each and
+//! its content hash in the blob store ([`crate::shell::blob_store`]), at most [`MAX_ASSET_BYTES`] each and
 //! [`MAX_SESSION_ASSET_BYTES`] per session. A fetch that fails (404, network, a stylesheet that
 //! is not `text/css`) stores nothing: the replay falls back to what the recording holds.
 //!
@@ -22,10 +22,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
-use crate::core::assets::{
-    new_wants, replay_mime, sha256_hex, sheet_wants, AssetKind, PageScan, Wanted, CSS_MIME, MAX_ASSET_BYTES, MAX_SESSION_ASSETS, MAX_SESSION_ASSET_BYTES,
-};
+use crate::core::assets::{new_wants, sheet_wants, AssetKind, PageScan, Wanted, CSS_MIME, MAX_ASSET_BYTES, MAX_SESSION_ASSETS, MAX_SESSION_ASSET_BYTES};
+use crate::core::blob::{self, replay_mime};
 use crate::core::event::{Event, EventData};
+use crate::shell::blob_store::StoredBlob;
 use crate::shell::error::ShellError;
 use crate::shell::store::SessionStore;
 
@@ -264,11 +264,11 @@ async fn run(store: &Rc<SessionStore>, job: &Job) -> Result<(), ShellError> {
             _ => "application/octet-stream".to_owned(),
         },
     };
-    let hash = sha256_hex(&fetched.bytes);
+    let hash = blob::hash(&fetched.bytes);
     if !room_for(store, session, &hash, fetched.bytes.len()).await? {
         return Err(ShellError::new("storing", format!("the session's assets would exceed {MAX_SESSION_ASSET_BYTES} bytes")));
     }
-    store.put_asset(session, &want.url, &hash, &mime, &fetched.bytes).await
+    store.put_asset(session, &want.url, &StoredBlob { hash, mime, bytes: fetched.bytes }).await
 }
 
 /// Queues what a fetched sheet refers to (the store is needed again for those fetches).
@@ -285,9 +285,9 @@ async fn room_for(store: &SessionStore, session: &str, hash: &str, len: usize) -
         let refs = store.asset_refs(session).await?;
         let mut hashes = HashSet::new();
         let mut bytes = 0;
-        for (_, h, size) in refs {
-            if hashes.insert(h) {
-                bytes += size;
+        for r in refs {
+            if hashes.insert(r.hash) {
+                bytes += r.size;
             }
         }
         FETCHER.with_borrow_mut(|f| {

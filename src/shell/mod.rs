@@ -20,6 +20,8 @@ pub mod frame_css;
 #[cfg(feature = "engine")]
 pub mod frame_marks;
 #[cfg(feature = "engine")]
+pub mod frame_pictures;
+#[cfg(feature = "engine")]
 pub mod player;
 #[cfg(feature = "engine")]
 pub mod popup;

@@ -9,10 +9,11 @@
 //! replay's own rules first in the frame's cascade ([`crate::shell::frame_css`]: Chrome's
 //! extension-page font cancelled, the browser's focus ring for the recorded focus).
 //! Constructed stylesheets are made with the frame's own `CSSStyleSheet`: a document adopts only
-//! sheets of its realm.
+//! sheets of its realm. Recorded canvas and video pictures, media state and the selection are
+//! shown by [`crate::shell::frame_pictures`].
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use gloo_events::EventListener;
@@ -22,12 +23,15 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{Document, Element, HtmlElement, HtmlIFrameElement, HtmlInputElement, HtmlSelectElement, Node};
 
 use crate::core::assets::{AssetUrls, CSS_MIME};
+use crate::core::format::SessionFile;
 use crate::core::event::{FormState, NodeId, ShadowMode, SheetRef, SheetRules};
 use crate::core::player::{PlayState, Player};
 use crate::core::vdom::{DomOp, MASK_PLACEHOLDER};
 use crate::shell::error::{Context, ShellError};
 use crate::shell::frame_css::FrameCss;
 use crate::shell::frame_marks::Marks;
+use crate::shell::frame_pictures::{set_media, set_selection, Pictures};
+use crate::shell::blob_store::{AssetRef, StoredBlob};
 use crate::shell::store::SessionStore;
 use crate::shell::ui::{by_id, clock, document, element};
 
@@ -68,6 +72,8 @@ pub struct Renderer {
     focus: Option<(NodeId, bool)>,
     marks: Marks,
     frame_css: FrameCss,
+    /// Recorded canvas and video pictures.
+    pub pictures: Pictures,
     /// Operations the browser refused (malformed names and the like), for diagnostics.
     pub refused: u32,
 }
@@ -88,6 +94,7 @@ impl Renderer {
             marks: Marks::default(),
             frame_css: FrameCss::default(),
             sheets: HashMap::new(),
+            pictures: Pictures::default(),
             refused: 0,
         }
     }
@@ -115,6 +122,7 @@ impl Renderer {
     fn ensure_frame_css(&mut self) {
         if let (Some(doc), Some(win)) = (&self.doc, self.frame.content_window()) {
             self.frame_css.ensure(doc, &win);
+            self.pictures.ensure_sheet(doc, &win);
         }
     }
 
@@ -145,6 +153,7 @@ impl Renderer {
                 self.pointer_at = None;
                 self.focus = None;
                 self.sheets.clear();
+                self.pictures.forget_elements();
                 let _ = js_sys::Reflect::set(&doc, &"adoptedStyleSheets".into(), &js_sys::Array::new());
                 self.nodes.insert(*document, doc.clone().into());
                 self.document_id = Some(*document);
@@ -252,6 +261,19 @@ impl Renderer {
                 let style = self.pointer.style();
                 style.set_property("transform", &format!("translate({x}px, {y}px)")).ok()?;
                 style.set_property("display", "block").ok()?;
+            }
+            DomOp::DrawFrame { id, hash, .. } => {
+                let el = self.element(*id)?.clone();
+                self.pictures.show(&el, hash)?
+            }
+            DomOp::Media { id, state } => set_media(self.element(*id)?, state)?,
+            DomOp::Select { range } => {
+                let doc = self.doc.as_ref()?;
+                let range = match range {
+                    Some((a, f)) => Some(((self.node(a.node)?, *a), (self.node(f.node)?, *f))),
+                    None => None,
+                };
+                set_selection(doc, range)?
             }
             DomOp::Click { x, y } => {
                 if let Some(doc) = &self.doc {
@@ -420,8 +442,13 @@ async fn setup() -> Result<(), ShellError> {
     doc.set_title(&format!("Replay: {}", if meta.title.is_empty() { &meta.url } else { &meta.title }));
 
     let renderer = Renderer::new(by_id(&doc, "replay-frame")?, by_id(&doc, "stage")?, by_id(&doc, "pointer")?);
+    let (assets, blobs) = store.used_blobs(&id, &events).await?;
+    let pictures: HashSet<String> = SessionFile::referenced_blobs(&events).into_iter().collect();
+    for b in blobs.iter().filter(|b| pictures.contains(&b.hash)) {
+        renderer.pictures.add_source(b.hash.clone(), web_blob(&js_sys::Uint8Array::from(b.bytes.as_slice()).into(), &b.mime)?);
+    }
     let mut player = Player::new(events, meta.started_at, meta.duration_ms);
-    player.set_assets(load_assets(&store, &id).await?);
+    player.set_assets(load_assets(assets, &blobs)?);
     let seek: HtmlInputElement = by_id(&doc, "seek")?;
     seek.set_max(&format!("{}", player.duration().ceil()));
     draw_pages(&doc, &player)?;
@@ -441,6 +468,8 @@ async fn setup() -> Result<(), ShellError> {
         None => 0.0,
     };
     app.borrow_mut().seek(at);
+    let pictures = app.borrow().renderer.pictures.clone();
+    let _ = wasm_bindgen_futures::JsFuture::from(pictures.settled()).await;
     prepare_in_background(app.clone());
 
     let frame_loop: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>> = Rc::new(RefCell::new(None));
@@ -523,11 +552,11 @@ async fn setup() -> Result<(), ShellError> {
 /// inheriting this page's CSP) may load; stylesheets are rewritten first (see
 /// [`AssetUrls::build`]). The map from those URLs back to the recorded ones is left on the window
 /// as `tabreelAssetUrls`, for tools that compare a replay with its page.
-async fn load_assets(store: &SessionStore, session: &str) -> Result<AssetUrls, ShellError> {
-    let (refs, contents) = store.assets(session).await?;
+fn load_assets(refs: Vec<AssetRef>, contents: &[StoredBlob]) -> Result<AssetUrls, ShellError> {
     let mut blob_urls: HashMap<String, String> = HashMap::new();
     let mut sheet_texts: HashMap<String, String> = HashMap::new();
-    for c in &contents {
+    let used: HashSet<&str> = refs.iter().map(|r| r.hash.as_str()).collect();
+    for c in contents.iter().filter(|c| used.contains(c.hash.as_str())) {
         if c.mime == CSS_MIME {
             sheet_texts.insert(c.hash.clone(), String::from_utf8_lossy(&c.bytes).trim_start_matches('\u{feff}').to_owned());
         } else {
@@ -536,7 +565,7 @@ async fn load_assets(store: &SessionStore, session: &str) -> Result<AssetUrls, S
     }
     let mut resources = Vec::new();
     let mut sheets = Vec::new();
-    for (url, hash) in refs {
+    for AssetRef { url, hash, .. } in refs {
         if let Some(blob) = blob_urls.get(&hash) {
             resources.push((url, blob.clone()));
         } else if let Some(text) = sheet_texts.get(&hash) {
@@ -563,12 +592,16 @@ async fn load_assets(store: &SessionStore, session: &str) -> Result<AssetUrls, S
     Ok(assets)
 }
 
-/// A `blob:` URL of this page for `part` (bytes or text) of type `mime`.
-fn blob_url(part: &JsValue, mime: &str) -> Result<String, ShellError> {
+/// A `Blob` of `part` (bytes or text) of type `mime`.
+fn web_blob(part: &JsValue, mime: &str) -> Result<web_sys::Blob, ShellError> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&js_sys::Array::of1(part), &options).context("making a stored asset's blob")?;
-    web_sys::Url::create_object_url_with_blob(&blob).context("making a stored asset's URL")
+    web_sys::Blob::new_with_u8_array_sequence_and_options(&js_sys::Array::of1(part), &options).context("making a stored blob's Blob")
+}
+
+/// A `blob:` URL of this page for `part` (bytes or text) of type `mime`.
+fn blob_url(part: &JsValue, mime: &str) -> Result<String, ShellError> {
+    web_sys::Url::create_object_url_with_blob(&web_blob(part, mime)?).context("making a stored asset's URL")
 }
 
 /// Marks where each page (navigation) starts on the timeline.

@@ -5,8 +5,12 @@
 //! `{sessionId, count, lastT, data}` where `data` is a zlib-compressed JSON array of events,
 //! indexed by session) and `tabs` (the tabs being recorded, so a restarted service worker knows
 //! what to carry on). A chunk and its session's counters are written in one transaction. The
-//! sessions' stored files (page assets) are in `blobs` and `assets`: see
-//! [`crate::shell::blob_store`].
+//! bytes sessions hold besides their events (page assets, canvas pictures) are in `blobs`,
+//! `blob_refs` and `assets`: see [`crate::shell::blob_store`].
+//!
+//! Versions: 1 had `sessions`, `chunks` and `tabs`; 3 adds the blob store (upgrading keeps
+//! everything of version 1). Version 2 only existed on development builds, with another layout
+//! of the blob store.
 
 use rexie::{Index, KeyRange, ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
@@ -15,12 +19,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::core::chunk;
 use crate::core::event::Event;
 use crate::core::format::{SessionFile, SessionMeta};
-use crate::shell::blob_store::{delete_assets, import_assets, StoredBlob, ASSETS, ASSETS_BY_HASH, ASSETS_BY_SESSION, BLOBS};
+use crate::shell::blob_store::{self, hold, put_asset_url, release, StoredBlob, ASSETS, BLOBS, BLOB_REFS};
 use crate::shell::error::{from_js, to_js, ShellError};
 
 const DB_NAME: &str = "tabreel";
-/// 2: stored files (`blobs`, `assets`).
-const DB_VERSION: u32 = 2;
+/// 3: the blob store (see the module doc).
+const DB_VERSION: u32 = 3;
 const SESSIONS: &str = "sessions";
 const CHUNKS: &str = "chunks";
 const TABS: &str = "tabs";
@@ -54,18 +58,15 @@ fn db_err(what: &str) -> impl Fn(rexie::Error) -> ShellError + '_ {
 impl SessionStore {
     /// Opens (creating or upgrading) the database.
     pub async fn open() -> Result<SessionStore, ShellError> {
-        let db = Rexie::builder(DB_NAME)
+        let mut builder = Rexie::builder(DB_NAME)
             .version(DB_VERSION)
             .add_object_store(ObjectStore::new(SESSIONS).key_path("id"))
             .add_object_store(ObjectStore::new(CHUNKS).auto_increment(true).add_index(Index::new(BY_SESSION, "sessionId")))
-            .add_object_store(ObjectStore::new(TABS).key_path("tabId"))
-            .add_object_store(ObjectStore::new(BLOBS).key_path("hash"))
-            .add_object_store(
-                ObjectStore::new(ASSETS)
-                    .key_path_array(["sessionId", "url"])
-                    .add_index(Index::new(ASSETS_BY_SESSION, "sessionId"))
-                    .add_index(Index::new(ASSETS_BY_HASH, "hash")),
-            )
+            .add_object_store(ObjectStore::new(TABS).key_path("tabId"));
+        for store in blob_store::object_stores() {
+            builder = builder.add_object_store(store);
+        }
+        let db = builder
             .build()
             .await
             .map_err(db_err("opening the session database"))?;
@@ -218,9 +219,9 @@ impl SessionStore {
     pub async fn export(&self, session: &str) -> Result<SessionFile, ShellError> {
         let meta = self.session(session).await?.ok_or_else(|| ShellError::new("exporting", format!("no session {session}")))?;
         let events = self.events(session).await?;
-        let (refs, contents) = self.assets(session).await?;
-        let blobs = contents.into_iter().map(|b| (b.hash, b.mime, b.bytes)).collect();
-        Ok(SessionFile::new(meta, events).with_assets(blobs, refs))
+        let (assets, blobs) = self.used_blobs(session, &events).await?;
+        let blobs = blobs.into_iter().map(|b| (b.hash, b.mime, b.bytes)).collect();
+        Ok(SessionFile::new(meta, events).with_blobs(blobs, assets.into_iter().map(|a| (a.url, a.hash)).collect()))
     }
 
     /// Stores an imported file as a new session (a new id if its id is taken), atomically:
@@ -234,7 +235,6 @@ impl SessionStore {
             .into_iter()
             .map(|(hash, mime, bytes)| StoredBlob { hash, mime, bytes })
             .collect();
-        let refs: Vec<(String, String)> = file.assets.iter().map(|a| (a.url.clone(), a.hash.clone())).collect();
         if self.session(&meta.id).await?.is_some() {
             meta.id = fresh_id;
         }
@@ -246,23 +246,31 @@ impl SessionStore {
             records.push(chunk_record(&meta.id, part.len() as u32, part.last().map(|e| e.t).unwrap_or(meta.started_at), &data));
         }
         meta.bytes = bytes;
-        let tx = self.db.transaction(&[SESSIONS, CHUNKS, BLOBS, ASSETS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        let tx = self.db.transaction(&[SESSIONS, CHUNKS, BLOBS, BLOB_REFS, ASSETS], TransactionMode::ReadWrite).map_err(db_err(what))?;
         let sessions = tx.store(SESSIONS).map_err(db_err(what))?;
         let chunks = tx.store(CHUNKS).map_err(db_err(what))?;
         sessions.add(&to_js(&meta), None).await.map_err(db_err(what))?;
         for record in &records {
             chunks.add(record, None).await.map_err(db_err(what))?;
         }
-        import_assets(&tx.store(BLOBS).map_err(db_err(what))?, &tx.store(ASSETS).map_err(db_err(what))?, &meta.id, &contents, &refs, what).await?;
+        let (blobs, refs) = (tx.store(BLOBS).map_err(db_err(what))?, tx.store(BLOB_REFS).map_err(db_err(what))?);
+        for blob in &contents {
+            hold(&blobs, &refs, &meta.id, blob, what).await?;
+        }
+        let assets = tx.store(ASSETS).map_err(db_err(what))?;
+        for a in &file.assets {
+            let size = contents.iter().find(|c| c.hash == a.hash).map_or(0, |c| c.bytes.len());
+            put_asset_url(&assets, &meta.id, &a.url, &a.hash, size, what).await?;
+        }
         tx.done().await.map_err(db_err(what))?;
         Ok(meta.id)
     }
 
-    /// Deletes a session, its chunks and its assets (and the stored files no other session
-    /// uses); false if there was none.
+    /// Deletes a session, its chunks, its asset URLs and its holds on blobs (and the blobs no
+    /// other session holds), in one transaction; false if there was none.
     pub async fn delete(&self, session: &str) -> Result<bool, ShellError> {
         let what = "deleting a session";
-        let tx = self.db.transaction(&[SESSIONS, CHUNKS, BLOBS, ASSETS], TransactionMode::ReadWrite).map_err(db_err(what))?;
+        let tx = self.db.transaction(&[SESSIONS, CHUNKS, BLOBS, BLOB_REFS, ASSETS], TransactionMode::ReadWrite).map_err(db_err(what))?;
         let sessions = tx.store(SESSIONS).map_err(db_err(what))?;
         let chunks = tx.store(CHUNKS).map_err(db_err(what))?;
         let existed = sessions.get(session.into()).await.map_err(db_err(what))?.is_some();
@@ -271,7 +279,7 @@ impl SessionStore {
         for key in keys {
             chunks.delete(key).await.map_err(db_err(what))?;
         }
-        delete_assets(&tx.store(BLOBS).map_err(db_err(what))?, &tx.store(ASSETS).map_err(db_err(what))?, session, what).await?;
+        release(&tx.store(BLOBS).map_err(db_err(what))?, &tx.store(BLOB_REFS).map_err(db_err(what))?, &tx.store(ASSETS).map_err(db_err(what))?, session, what).await?;
         sessions.delete(session.into()).await.map_err(db_err(what))?;
         tx.done().await.map_err(db_err(what))?;
         Ok(existed)

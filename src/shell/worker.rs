@@ -18,11 +18,13 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::core::blob::{self, PICTURE_MIMES};
 use crate::core::chunk;
-use crate::core::event::Event;
+use crate::core::event::{Event, EventData};
 use crate::core::format::{SessionFile, SessionMeta};
 use crate::core::protocol::{CaptureMessage, Request, WorkerMessage, EXPORT_PART_CHARS};
 use crate::shell::assets;
+use crate::shell::blob_store::StoredBlob;
 use crate::shell::chrome::{self, Port};
 use crate::shell::error::{from_js, to_js, Context, ShellError};
 use crate::shell::store::{new_session_id, SessionStore, TabRecording};
@@ -418,30 +420,19 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
                 Err(e) => return Err(ShellError::new("reading a batch of events from a page", e.to_string())),
             };
             let data = chunk::encode(&events, chunk::Effort::Live);
-            let batch = PendingBatch { session, count, last_t, data };
-            STATE.with_borrow_mut(|s| s.writes_in_flight += 1);
-            let result = async {
-                let store = store().await?;
-                if !session_open(&store, &batch.session).await? {
-                    web_sys::console::warn_1(&JsValue::from_str(&format!("tabreel worker: dropped a batch for session {}, which is no longer recording", batch.session)));
-                    return Ok(());
-                }
-                retry_unsaved(&store).await;
-                let session = batch.session.clone();
-                save(&store, batch).await;
-                assets::observe(&store, &session, &events);
-                merge_while_recording(&store, &session).await;
-                Ok::<(), ShellError>(())
+            store_batch(PendingBatch { session, count, last_t, data }, &events, None).await?;
+        }
+        CaptureMessage::Frame { session, page, t, target, width, height, mime, data } => {
+            // Decoding, hashing and storing happen here, not in the page.
+            let what = "reading a frame from a page";
+            if !PICTURE_MIMES.contains(&mime.as_str()) {
+                return Err(ShellError::new(what, format!("unexpected image type {mime:?}")));
             }
-            .await;
-            let waiters = STATE.with_borrow_mut(|s| {
-                s.writes_in_flight -= 1;
-                if s.writes_in_flight == 0 { std::mem::take(&mut s.idle_waiters) } else { Vec::new() }
-            });
-            for resolve in waiters {
-                let _ = resolve.call0(&JsValue::UNDEFINED);
-            }
-            result?;
+            let bytes = blob::from_base64(&data).map_err(|e| ShellError::new(what, e))?;
+            let hash = blob::hash(&bytes);
+            let event = Event { t, page, data: EventData::CanvasFrame { target, hash: hash.clone(), width, height } };
+            let data = chunk::encode(std::slice::from_ref(&event), chunk::Effort::Live);
+            store_batch(PendingBatch { session, count: 1, last_t: t, data }, &[], Some(StoredBlob { hash, mime, bytes })).await?;
         }
         CaptureMessage::Stopped { .. } => {
             if let Some(tab_id) = sender.tab.as_ref().and_then(|t| t.id) {
@@ -452,6 +443,43 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
         }
     }
     Ok(())
+}
+
+/// Stores a batch from a page while its session is open (first the blob its event refers to, if
+/// any), counted in `writes_in_flight` so that a stop waits for it; `events` (the batch decoded)
+/// are then looked at for the assets they name ([`assets::observe`]).
+async fn store_batch(batch: PendingBatch, events: &[Event], blob: Option<StoredBlob>) -> Result<(), ShellError> {
+    STATE.with_borrow_mut(|s| s.writes_in_flight += 1);
+    let result = async {
+        let store = store().await?;
+        if !session_open(&store, &batch.session).await? {
+            web_sys::console::warn_1(&JsValue::from_str(&format!("tabreel worker: dropped a batch for session {}, which is no longer recording", batch.session)));
+            return Ok(());
+        }
+        if let Some(blob) = blob {
+            // A frame whose bytes cannot be stored is dropped with its event (and reported like
+            // any storage error): no event is stored pointing at nothing.
+            if let Err(e) = store.put_blob(&batch.session, &blob).await {
+                STATE.with_borrow_mut(|s| s.errors.insert(batch.session.clone(), e.to_string()));
+                return Err(e);
+            }
+        }
+        retry_unsaved(&store).await;
+        let session = batch.session.clone();
+        save(&store, batch).await;
+        assets::observe(&store, &session, events);
+        merge_while_recording(&store, &session).await;
+        Ok::<(), ShellError>(())
+    }
+    .await;
+    let waiters = STATE.with_borrow_mut(|s| {
+        s.writes_in_flight -= 1;
+        if s.writes_in_flight == 0 { std::mem::take(&mut s.idle_waiters) } else { Vec::new() }
+    });
+    for resolve in waiters {
+        let _ = resolve.call0(&JsValue::UNDEFINED);
+    }
+    result
 }
 
 /// Stores a batch, keeping it for a retry when storing fails.

@@ -7,7 +7,9 @@
 //! disconnects; the next batch reconnects and says `Hello` with the session and page it is
 //! recording, so the recording carries on where it was.
 
+pub mod canvas;
 pub mod dom;
+pub mod media;
 pub mod recorder;
 pub mod sheets;
 
@@ -205,10 +207,17 @@ fn begin(start: u32, session: String, page: u32) {
         return;
     }
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let frames_session = session.clone();
     let sink = Box::new(move |count: u32, last_t: f64, events: String| {
         send_value(events_message(&session, count, last_t, &events));
     });
-    match Recorder::start(document, page, sink) {
+    let frames = Box::new(move |f: canvas::Frame| {
+        let mime = canvas::FRAME_MIME.to_string();
+        let message = to_js(&CaptureMessage::Frame { session: frames_session.clone(), page, t: f.t, target: f.target, width: f.width, height: f.height, mime, data: String::new() });
+        let _ = js_sys::Reflect::set(&message, &"data".into(), &f.data);
+        send_value(message);
+    });
+    match Recorder::start(document, page, sink, frames) {
         Ok(recorder) => RECORDER.with_borrow_mut(|r| *r = Some(recorder)),
         Err(e) => log(&format!("could not start recording: {}", crate::shell::error::js_message(&e))),
     }

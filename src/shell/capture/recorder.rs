@@ -15,6 +15,11 @@
 //! touch (`core::coalesce`). The CSSOM (`capture::sheets`) is checked at the same moment. A watch
 //! timer runs the same checks when the page is otherwise quiet, backing off from
 //! [`WATCH_MIN_MS`] to [`WATCH_MAX_MS`] while it finds nothing.
+//!
+//! Canvas and video pictures are sampled by [`crate::shell::capture::canvas`] (sent on their
+//! own, not in batches); media state (`capture::media`) is recorded on media events and when an
+//! element is first seen playing or otherwise changed; the selection on `selectionchange`,
+//! throttled like the pointer with its last value always kept.
 
 use std::cell::RefCell;
 use crate::core::ids::IdMap;
@@ -29,6 +34,8 @@ use crate::core::coalesce::{coalesce_deferring, late_shadow_roots, DomTree, RawR
 use crate::core::event::{Addition, Event, EventData, MutationBatch, NodeId, Removal, ScrollPosition, Snapshot};
 use crate::core::walk::SnapshotWalk;
 use crate::shell::capture::dom::{as_element, as_node, PageDom};
+use crate::shell::capture::canvas::{CanvasSampler, FrameSink};
+use crate::shell::capture::media::{media_is_notable, media_state, selection, MEDIA_EVENTS};
 use crate::shell::capture::sheets::SheetWatch;
 
 /// Longest time an event waits in the page before it is sent.
@@ -50,6 +57,10 @@ pub const WATCH_MIN_MS: i32 = 100;
 pub const WATCH_MAX_MS: i32 = 2000;
 /// The most a batch's buffer is sized ahead (a snapshot slice can be megabytes).
 const MAX_PRESIZE_BYTES: usize = 1 << 20;
+/// Minimum interval between recorded selections.
+pub const SELECTION_SAMPLE_MS: f64 = 100.0;
+/// How often the page is looked at for new canvases and media elements when none is due.
+pub const CANVAS_LOOK_MS: f64 = 500.0;
 /// Events a shadow root is listened to for (the others reach the document).
 const SHADOW_ROOT_EVENTS: &[&str] = &["input", "change", "scroll", "load"];
 
@@ -84,6 +95,14 @@ struct State {
     watch_ms: i32,
     /// Size of the last batch's JSON, to size the next one's buffer.
     last_batch_bytes: usize,
+    /// Canvas and video pictures.
+    canvas: CanvasSampler,
+    canvas_scheduled: bool,
+    /// Media elements whose state was looked at when first seen.
+    media_seen: crate::core::ids::IdMap<NodeId, ()>,
+    last_selection_t: f64,
+    selection_pending: bool,
+    selection: Option<(crate::core::event::SelectionPoint, crate::core::event::SelectionPoint)>,
     myself: Weak<RefCell<State>>,
 }
 
@@ -101,7 +120,7 @@ fn now() -> f64 {
 
 impl Recorder {
     /// Snapshots `document` as `page` and starts observing it.
-    pub fn start(document: Document, page: u32, sink: Sink) -> Result<Recorder, JsValue> {
+    pub fn start(document: Document, page: u32, sink: Sink, frames: FrameSink) -> Result<Recorder, JsValue> {
         let window = document.default_view().ok_or_else(|| JsValue::from_str("document has no window"))?;
         let window: web_sys::Window = window.unchecked_into();
         let state = Rc::new_cyclic(|me| {
@@ -124,6 +143,12 @@ impl Recorder {
                 last_look: false,
                 watch_ms: WATCH_MIN_MS,
                 last_batch_bytes: 0,
+                canvas: CanvasSampler::new(frames),
+                canvas_scheduled: false,
+                media_seen: Default::default(),
+                last_selection_t: f64::NEG_INFINITY,
+                selection_pending: false,
+                selection: None,
                 myself: me.clone(),
             })
         });
@@ -148,6 +173,7 @@ impl Recorder {
         }
         observer.observe_with_options(&document, &init)?;
         state.borrow_mut().schedule_watch();
+        state.borrow_mut().schedule_canvas(0.0);
 
         let mut listeners = Vec::new();
         let on = |target: &web_sys::EventTarget, kind: &'static str, handler: fn(&mut State, &web_sys::Event)| {
@@ -171,6 +197,10 @@ impl Recorder {
         ] {
             listeners.push(on(document.as_ref(), kind, handler));
         }
+        for kind in MEDIA_EVENTS {
+            listeners.push(on(document.as_ref(), kind, State::on_media));
+        }
+        listeners.push(on(document.as_ref(), "selectionchange", State::on_selection));
         listeners.push(on(window.as_ref(), "resize", State::on_resize));
         listeners.push(on(window.as_ref(), "pagehide", State::on_hidden));
 
@@ -376,6 +406,9 @@ impl State {
         if let Some((width, height)) = self.pending_viewport.take() {
             self.buffer.push(Event { t, page: self.page, data: EventData::Viewport { width, height } });
         }
+        if std::mem::take(&mut self.selection_pending) {
+            self.record_selection(t);
+        }
         if self.buffer.is_empty() {
             return;
         }
@@ -515,6 +548,7 @@ impl State {
             }
         }
         if !batch.is_empty() {
+            self.canvas.poke();
             self.push(EventData::Mutation(batch));
         }
         self.after_serialize();
@@ -532,6 +566,7 @@ impl State {
     }
 
     fn on_pointer(&mut self, event: &web_sys::Event) {
+        self.canvas.poke();
         let m: &web_sys::MouseEvent = event.unchecked_ref(); // only registered for mouse events
         let (x, y) = (m.client_x() as f64, m.client_y() as f64);
         let t = now();
@@ -547,6 +582,7 @@ impl State {
 
     fn on_click(&mut self, event: &web_sys::Event) {
         let m: &web_sys::MouseEvent = event.unchecked_ref(); // only registered for mouse events
+        self.canvas.poke();
         self.pending_pointer = None;
         let target = self.target_id(event);
         self.push(EventData::Click { target, x: m.client_x() as f64, y: m.client_y() as f64 });
@@ -576,7 +612,79 @@ impl State {
         }
     }
 
+    /// Looks for canvases and media elements not seen yet, then samples the pictures due.
+    fn canvas_tick(&mut self) {
+        self.canvas_scheduled = false;
+        let document = self.dom.document().clone();
+        for tag in ["canvas", "video", "audio"] {
+            let found = document.get_elements_by_tag_name(tag);
+            for i in 0..found.length() {
+                let Some(el) = found.item(i) else { continue };
+                let Some(id) = self.dom.id(el.as_ref()) else { continue };
+                if tag != "audio" {
+                    self.canvas.track(id, &el);
+                }
+                if tag != "canvas" && self.media_seen.insert(id, ()).is_none() {
+                    let state = media_state(&el);
+                    if media_is_notable(&state) {
+                        self.push(EventData::Media { target: id, state });
+                    }
+                }
+            }
+        }
+        self.canvas.prune();
+        self.canvas.sample_due();
+        let delay = if self.canvas.busy() { MIN_CANVAS_RETRY_MS } else { self.canvas.next_delay().unwrap_or(CANVAS_LOOK_MS).min(CANVAS_LOOK_MS) };
+        self.schedule_canvas(delay);
+    }
+
+    fn schedule_canvas(&mut self, delay: f64) {
+        if !self.canvas_scheduled && self.later(delay.max(0.0).ceil() as i32, State::canvas_tick) {
+            self.canvas_scheduled = true;
+        }
+    }
+
+    fn on_media(&mut self, event: &web_sys::Event) {
+        let Some(target) = event.target() else { return };
+        let Some(el) = as_node(&target).and_then(as_element) else { return };
+        let Some(id) = self.dom.id(el.as_ref()) else { return };
+        self.media_seen.insert(id, ());
+        let state = media_state(el);
+        self.push(EventData::Media { target: id, state });
+    }
+
+    fn on_selection(&mut self, _event: &web_sys::Event) {
+        let t = now();
+        if t - self.last_selection_t >= SELECTION_SAMPLE_MS {
+            self.selection_pending = false;
+            self.record_selection(t);
+            if !self.buffer.is_empty() {
+                self.schedule();
+            }
+        } else {
+            self.selection_pending = true;
+            self.schedule();
+        }
+    }
+
+    /// Records the selection if it changed since the last one recorded.
+    fn record_selection(&mut self, t: f64) {
+        let document = self.dom.document().clone();
+        let now_selected = selection(&document, &mut self.dom);
+        if now_selected == self.selection {
+            return;
+        }
+        self.last_selection_t = t;
+        self.selection = now_selected;
+        let (anchor, focus) = match now_selected {
+            Some((a, f)) => (Some(a), Some(f)),
+            None => (None, None),
+        };
+        self.buffer.push(Event { t, page: self.page, data: EventData::Selection { anchor, focus } });
+    }
+
     fn on_input(&mut self, event: &web_sys::Event) {
+        self.canvas.poke();
         let Some(target) = event.target() else { return };
         let Some(el) = as_node(&target).and_then(as_element) else { return };
         if let Some((target, state)) = self.dom.form_change(el) {
@@ -646,6 +754,9 @@ impl State {
         self.after_serialize();
     }
 }
+
+/// How soon the canvas tick looks again while pictures are being encoded.
+const MIN_CANVAS_RETRY_MS: f64 = 50.0;
 
 /// A clock for one snapshot slice: true once [`SLICE_MS`] have passed since it was made.
 fn slice_clock() -> impl FnMut() -> bool {
