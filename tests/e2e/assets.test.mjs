@@ -93,12 +93,13 @@ async function storedCounts() {
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          const tx = db.transaction(['blobs', 'assets'], 'readonly');
+          const tx = db.transaction(['blobs', 'blob_refs', 'assets'], 'readonly');
           const blobs = tx.objectStore('blobs').count();
+          const refs = tx.objectStore('blob_refs').count();
           const assets = tx.objectStore('assets').count();
           tx.oncomplete = () => {
             db.close();
-            resolve({ blobs: blobs.result, assets: assets.result });
+            resolve({ blobs: blobs.result, refs: refs.result, assets: assets.result });
           };
         };
       }),
@@ -155,6 +156,7 @@ test('stylesheets (cross-origin, imported), fonts and images replay from the rec
   const afterImport = await storedCounts();
   assert.equal(afterImport.blobs, stored.blobs, 'imported files that are stored already are not stored twice');
   assert.equal(afterImport.assets, stored.assets + file.assets.length);
+  assert.equal(afterImport.refs, stored.refs + file.blobs.length, 'the import holds each of its files once');
   const replayImported = await h.openReplay(imported, 'end');
   assert.deepEqual(await replayLooks(replayImported), live, 'the imported session replays as the page looked');
   await replayImported.close();
@@ -164,12 +166,12 @@ test('stylesheets (cross-origin, imported), fonts and images replay from the rec
   tampered.blobs[0].data = Buffer.from('not what was hashed').toString('base64');
   const refused = await h.send({ cmd: 'import', data: JSON.stringify(tampered) });
   assert.equal(refused.ok, false);
-  assert.match(refused.error, /does not match its hash/);
+  assert.match(refused.error, /does not match its content/);
   assert.deepEqual(await storedCounts(), afterImport);
 
   // Deleting one session keeps the files the other uses; deleting both removes them.
   await h.sendOk({ cmd: 'delete', id: sessionId });
-  assert.deepEqual(await storedCounts(), { blobs: afterImport.blobs, assets: afterImport.assets - file.assets.length });
+  assert.deepEqual(await storedCounts(), { blobs: afterImport.blobs, refs: afterImport.refs - file.blobs.length, assets: afterImport.assets - file.assets.length });
   await h.sendOk({ cmd: 'delete', id: imported });
   await waitFor(async () => JSON.stringify(await storedCounts()) === JSON.stringify(initial), { timeout: 5000, message: 'stored files deleted with their sessions' });
 });
