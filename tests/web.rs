@@ -281,30 +281,26 @@ async fn one_blob_store_holds_assets_and_pictures_until_their_last_session_goes(
     assert_eq!(store.blob_count().await.unwrap(), before);
 }
 
-/// Replaces the extension's database with one as version 1 made it (`sessions`, `chunks`, `tabs`),
-/// holding one session of one chunk (`data`) and one tab recording it.
+/// Makes the database `name` as version 1 of the extension made its own (`sessions`, `chunks`,
+/// `tabs`), holding one session of one chunk (`data`) and one tab recording it.
 const MAKE_VERSION_1: &str = r#"
   return new Promise((resolve, reject) => {
-    const del = indexedDB.deleteDatabase('tabreel');
-    del.onerror = () => reject(del.error);
-    del.onsuccess = () => {
-      const req = indexedDB.open('tabreel', 1);
-      req.onerror = () => reject(req.error);
-      req.onupgradeneeded = () => {
-        const db = req.result;
-        db.createObjectStore('sessions', { keyPath: 'id' });
-        db.createObjectStore('chunks', { autoIncrement: true }).createIndex('by_session', 'sessionId');
-        db.createObjectStore('tabs', { keyPath: 'tabId' });
-      };
-      req.onsuccess = () => {
-        const db = req.result;
-        const tx = db.transaction(['sessions', 'chunks', 'tabs'], 'readwrite');
-        tx.objectStore('sessions').put({ id, title: 'old', url: 'http://127.0.0.1/', startedAt: 1000, durationMs: 100, eventCount: count, bytes: data.length });
-        tx.objectStore('chunks').add({ sessionId: id, count, lastT: 1100, data });
-        tx.objectStore('tabs').put({ tabId: 4242, sessionId: id, nextPage: 1 });
-        tx.oncomplete = () => { db.close(); resolve(); };
-        tx.onerror = () => reject(tx.error);
-      };
+    const req = indexedDB.open(name, 1);
+    req.onerror = () => reject(req.error);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      db.createObjectStore('sessions', { keyPath: 'id' });
+      db.createObjectStore('chunks', { autoIncrement: true }).createIndex('by_session', 'sessionId');
+      db.createObjectStore('tabs', { keyPath: 'tabId' });
+    };
+    req.onsuccess = () => {
+      const db = req.result;
+      const tx = db.transaction(['sessions', 'chunks', 'tabs'], 'readwrite');
+      tx.objectStore('sessions').put({ id, title: 'old', url: 'http://127.0.0.1/', startedAt: 1000, durationMs: 100, eventCount: count, bytes: data.length });
+      tx.objectStore('chunks').add({ sessionId: id, count, lastT: 1100, data });
+      tx.objectStore('tabs').put({ tabId: 4242, sessionId: id, nextPage: 1 });
+      tx.oncomplete = () => { db.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
     };
   });"#;
 
@@ -314,11 +310,13 @@ async fn a_version_1_database_upgrades_keeping_its_sessions() {
     let snapshot = Snapshot { url: "http://127.0.0.1/".into(), title: "old".into(), width: 1, height: 1, nodes: vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }], scrolls: vec![], focus: None };
     let events = vec![Event { t: 1000.0, page: 0, data: EventData::Snapshot(snapshot) }];
     let data = tabreel::core::chunk::encode(&events, tabreel::core::chunk::Effort::Live);
-    let make = js_sys::Function::new_with_args("id, count, data", MAKE_VERSION_1);
-    let made = make.call3(&JsValue::NULL, &id.as_str().into(), &JsValue::from(events.len() as u32), &js_sys::Uint8Array::from(data.as_slice())).unwrap();
+    let name = format!("tabreel-v1-{id}");
+    let make = js_sys::Function::new_with_args("name, id, count, data", MAKE_VERSION_1);
+    let args = js_sys::Array::of4(&name.as_str().into(), &id.as_str().into(), &JsValue::from(events.len() as u32), &js_sys::Uint8Array::from(data.as_slice()));
+    let made = make.apply(&JsValue::NULL, &args).unwrap();
     JsFuture::from(js_sys::Promise::from(made)).await.expect("a version 1 database is made");
 
-    let store = SessionStore::open().await.expect("the version 1 database opens, upgraded");
+    let store = SessionStore::open_named(&name).await.expect("the version 1 database opens, upgraded");
     let meta = store.session(&id).await.unwrap().expect("its session is kept");
     assert_eq!((meta.title.as_str(), meta.event_count), ("old", 1));
     assert_eq!(store.events(&id).await.unwrap(), events, "its chunks are kept");

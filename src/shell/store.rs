@@ -58,7 +58,12 @@ fn db_err(what: &str) -> impl Fn(rexie::Error) -> ShellError + '_ {
 impl SessionStore {
     /// Opens (creating or upgrading) the database.
     pub async fn open() -> Result<SessionStore, ShellError> {
-        let mut builder = Rexie::builder(DB_NAME)
+        SessionStore::open_named(DB_NAME).await
+    }
+
+    /// Opens (creating or upgrading) the database of another name (tests of upgrades).
+    pub async fn open_named(name: &str) -> Result<SessionStore, ShellError> {
+        let mut builder = Rexie::builder(name)
             .version(DB_VERSION)
             .add_object_store(ObjectStore::new(SESSIONS).key_path("id"))
             .add_object_store(ObjectStore::new(CHUNKS).auto_increment(true).add_index(Index::new(BY_SESSION, "sessionId")))
