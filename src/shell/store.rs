@@ -157,7 +157,7 @@ impl SessionStore {
                 events.extend(chunk::decode(&datas[i]).map_err(|e| ShellError::new(what, format!("chunk {i}: {e}")))?);
             }
             events.sort_by(|a, b| a.t.total_cmp(&b.t));
-            let data = chunk::encode(&events, chunk::Effort::Archive);
+            let data = chunk::encode(&events, if eligible_below.is_some() { chunk::Effort::Merge } else { chunk::Effort::Archive });
             new_bytes += data.len();
             merged.push(chunk_record(session, events.len() as u32, events.last().map(|e| e.t).unwrap_or(0.0), &data));
             replaced.extend(group.iter().map(|&i| keys[i].clone()));
