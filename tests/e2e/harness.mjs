@@ -18,6 +18,7 @@ import fsp from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -477,12 +478,28 @@ export class Harness {
 
   /**
    * Every record of every object store of the extension's `tabreel` IndexedDB as JSON text, with
-   * compressed `data` fields inflated (zlib) and stored files (`blobs`) as text. Run inside an
-   * extension page.
+   * compressed `data` fields inflated (zlib in the page; brotli, which the browser's
+   * DecompressionStream lacks, here) and stored files (`blobs`) as text. Run inside an extension
+   * page.
    */
   async readExtensionIndexedDb() {
     const page = await this.extPage();
-    return page.evaluate(dumpTabreelIndexedDb);
+    const dump = JSON.parse(await page.evaluate(dumpTabreelIndexedDb));
+    const unbrotli = (v) => {
+      if (Array.isArray(v)) return v.map(unbrotli);
+      if (!v || typeof v !== 'object') return v;
+      if (typeof v.brotliBase64 === 'string') {
+        // A brotli chunk (src/core/chunk.rs): 'b', the brotli stream, the text's CRC-32.
+        const bytes = Buffer.from(v.brotliBase64, 'base64');
+        try {
+          return { inflated: zlib.brotliDecompressSync(bytes.subarray(1, bytes.length - 4)).toString('utf8'), compressedBytes: v.compressedBytes };
+        } catch (e) {
+          return { inflateError: String(e && e.message), compressedBytes: v.compressedBytes, rawHex: bytes.subarray(0, 4096).toString('hex') };
+        }
+      }
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unbrotli(x)]));
+    };
+    return JSON.stringify(unbrotli(dump), null, 1);
   }
 
   /** chrome.storage.local and .session contents (JSON text), for leak checks. */
@@ -540,6 +557,12 @@ async function dumpTabreelIndexedDb() {
       const rawHex = Array.from(bytes.subarray(0, 4096), (b) => b.toString(16).padStart(2, '0')).join('');
       // Stored files (the `blobs` store: page assets) are kept as they were fetched: their text.
       if (key === 'data' && store === 'blobs') return { bytes: bytes.length, text: new TextDecoder().decode(bytes) };
+      if (key === 'data' && bytes[0] === 0x62) {
+        // Brotli: decompressed by the caller, outside the page.
+        let b64 = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) b64 += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        return { brotliBase64: btoa(b64), compressedBytes: bytes.length };
+      }
       if (key === 'data') {
         try {
           return { inflated: await inflate(bytes), compressedBytes: bytes.length };
