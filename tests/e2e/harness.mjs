@@ -18,6 +18,7 @@ import fsp from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -482,7 +483,21 @@ export class Harness {
    */
   async readExtensionIndexedDb() {
     const page = await this.extPage();
-    return page.evaluate(dumpTabreelIndexedDb);
+    // Brotli chunks (which no DecompressionStream reads) come back as base64 and are
+    // decompressed here.
+    const dump = await page.evaluate(dumpTabreelIndexedDb);
+    const expanded = dump.replace(/\{\s*"brotliBase64":\s*"([A-Za-z0-9+/=]*)",\s*"compressedBytes":\s*(\d+)\s*\}/g, (_, b64, n) => {
+      const bytes = Buffer.from(b64, 'base64');
+      try {
+        // 'b', the brotli stream, then the text's CRC-32 (src/core/chunk.rs).
+        const text = zlib.brotliDecompressSync(bytes.subarray(1, bytes.length - 4)).toString('utf8');
+        return JSON.stringify({ inflated: text, compressedBytes: Number(n) });
+      } catch (e) {
+        return JSON.stringify({ inflateError: String(e && e.message), compressedBytes: Number(n) });
+      }
+    });
+    if (expanded.includes('"brotliBase64"')) throw new Error('a brotli chunk of the IndexedDB dump was left compressed');
+    return expanded;
   }
 
   /** chrome.storage.local and .session contents (JSON text), for leak checks. */
@@ -540,6 +555,11 @@ async function dumpTabreelIndexedDb() {
       const rawHex = Array.from(bytes.subarray(0, 4096), (b) => b.toString(16).padStart(2, '0')).join('');
       // Stored files (the `blobs` store: page assets) are kept as they were fetched: their text.
       if (key === 'data' && store === 'blobs') return { bytes: bytes.length, text: new TextDecoder().decode(bytes) };
+      if (key === 'data' && bytes[0] === 0x62) {
+        let bin = '';
+        for (const b of bytes) bin += String.fromCharCode(b);
+        return { brotliBase64: btoa(bin), compressedBytes: bytes.length };
+      }
       if (key === 'data') {
         try {
           return { inflated: await inflate(bytes), compressedBytes: bytes.length };
