@@ -478,28 +478,26 @@ export class Harness {
 
   /**
    * Every record of every object store of the extension's `tabreel` IndexedDB as JSON text, with
-   * compressed `data` fields inflated (zlib in the page; brotli, which the browser's
-   * DecompressionStream lacks, here) and stored files (`blobs`) as text. Run inside an extension
-   * page.
+   * compressed `data` fields inflated (zlib) and stored files (`blobs`) as text. Run inside an
+   * extension page.
    */
   async readExtensionIndexedDb() {
     const page = await this.extPage();
-    const dump = JSON.parse(await page.evaluate(dumpTabreelIndexedDb));
-    const unbrotli = (v) => {
-      if (Array.isArray(v)) return v.map(unbrotli);
-      if (!v || typeof v !== 'object') return v;
-      if (typeof v.brotliBase64 === 'string') {
-        // A brotli chunk (src/core/chunk.rs): 'b', the brotli stream, the text's CRC-32.
-        const bytes = Buffer.from(v.brotliBase64, 'base64');
-        try {
-          return { inflated: zlib.brotliDecompressSync(bytes.subarray(1, bytes.length - 4)).toString('utf8'), compressedBytes: v.compressedBytes };
-        } catch (e) {
-          return { inflateError: String(e && e.message), compressedBytes: v.compressedBytes, rawHex: bytes.subarray(0, 4096).toString('hex') };
-        }
+    // Brotli chunks (which no DecompressionStream reads) come back as base64 and are
+    // decompressed here.
+    const dump = await page.evaluate(dumpTabreelIndexedDb);
+    const expanded = dump.replace(/\{\s*"brotliBase64":\s*"([A-Za-z0-9+/=]*)",\s*"compressedBytes":\s*(\d+)\s*\}/g, (_, b64, n) => {
+      const bytes = Buffer.from(b64, 'base64');
+      try {
+        // 'b', the brotli stream, then the text's CRC-32 (src/core/chunk.rs).
+        const text = zlib.brotliDecompressSync(bytes.subarray(1, bytes.length - 4)).toString('utf8');
+        return JSON.stringify({ inflated: text, compressedBytes: Number(n) });
+      } catch (e) {
+        return JSON.stringify({ inflateError: String(e && e.message), compressedBytes: Number(n) });
       }
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unbrotli(x)]));
-    };
-    return JSON.stringify(unbrotli(dump), null, 1);
+    });
+    if (expanded.includes('"brotliBase64"')) throw new Error('a brotli chunk of the IndexedDB dump was left compressed');
+    return expanded;
   }
 
   /** chrome.storage.local and .session contents (JSON text), for leak checks. */
@@ -558,10 +556,9 @@ async function dumpTabreelIndexedDb() {
       // Stored files (the `blobs` store: page assets) are kept as they were fetched: their text.
       if (key === 'data' && store === 'blobs') return { bytes: bytes.length, text: new TextDecoder().decode(bytes) };
       if (key === 'data' && bytes[0] === 0x62) {
-        // Brotli: decompressed by the caller, outside the page.
-        let b64 = '';
-        for (let i = 0; i < bytes.length; i += 0x8000) b64 += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-        return { brotliBase64: btoa(b64), compressedBytes: bytes.length };
+        let bin = '';
+        for (const b of bytes) bin += String.fromCharCode(b);
+        return { brotliBase64: btoa(bin), compressedBytes: bytes.length };
       }
       if (key === 'data') {
         try {
