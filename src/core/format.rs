@@ -168,7 +168,7 @@ impl SessionFile {
         if let Some(i) = self.events.iter().position(|e| !e.t.is_finite()) {
             return Err(ImportError::Invalid(format!("event {i} has no finite time")));
         }
-        if !self.events.is_empty() && !self.events.iter().any(|e| matches!(e.data, EventData::Snapshot(_))) {
+        if !self.events.is_empty() && !self.events.iter().any(|e| e.frame == 0 && matches!(e.data, EventData::Snapshot(_))) {
             return Err(ImportError::Invalid("the events hold no page snapshot, so nothing could be replayed".into()));
         }
         check_assets(&self.blobs, &self.assets)?;
@@ -247,7 +247,7 @@ mod tests {
     fn file() -> SessionFile {
         let snap = Event {
             t: 10.0,
-            page: 0,
+            page: 0, frame: 0,
             data: EventData::Snapshot(Snapshot {
                 url: "http://127.0.0.1/".into(),
                 title: "T".into(),
@@ -301,6 +301,34 @@ mod tests {
         // Deeply nested junk cannot blow the stack: serde_json's depth limit refuses it.
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(SessionFile::parse(&deep).is_err());
+    }
+
+    #[test]
+    fn frames_round_trip_and_old_files_without_them_still_read() {
+        let mut f = file();
+        let mut frame_snapshot = f.events[0].clone();
+        frame_snapshot.frame = 12;
+        if let EventData::Snapshot(s) = &mut frame_snapshot.data {
+            s.nodes.push(SerializedNode {
+                id: 2,
+                parent: Some(1),
+                kind: NodeKind::Element(crate::core::event::ElementNode { tag: "iframe".into(), ns: None, attrs: vec![], form: None, css: None, frame: Some(13) }),
+            });
+        }
+        f.events.push(frame_snapshot);
+        f.session.event_count = 2;
+        let json = f.to_json();
+        assert!(json.contains(r#""page":0,"frame":12,"#) && json.contains(r#""frame":13}"#), "{json}");
+        assert_eq!(SessionFile::parse(&json).unwrap(), f);
+        // A file without any "frame" (every file before frames were recorded) is all top-level.
+        let old = file().to_json();
+        assert!(!old.contains("frame"));
+        assert_eq!(SessionFile::parse(&old).unwrap().events[0].frame, 0);
+        // Frame ids are Chrome's, never negative; a file with only a frame's snapshot has no page.
+        assert!(matches!(SessionFile::parse(&json.replace(r#""frame":12"#, r#""frame":-1"#)).unwrap_err(), ImportError::Invalid(_)));
+        let mut only_frame = file();
+        only_frame.events[0].frame = 3;
+        assert!(SessionFile::parse(&only_frame.to_json()).unwrap_err().to_string().contains("no page snapshot"));
     }
 
     fn with_assets() -> SessionFile {

@@ -17,7 +17,7 @@
 
 use crate::core::ids::IdMap;
 
-use crate::core::event::{Event, EventData, FormState, MutationBatch, NodeId, NodeKind, SerializedNode, ShadowMode, SheetRef, SheetRules, Snapshot};
+use crate::core::event::{Event, EventData, FormState, FrameId, MutationBatch, NodeId, NodeKind, SerializedNode, ShadowMode, SheetRef, SheetRules, Snapshot};
 use std::rc::Rc;
 
 use crate::core::assets::{names_assets, AssetUrls};
@@ -169,6 +169,18 @@ pub enum DomOp {
         /// y in CSS pixels.
         y: f64,
     },
+    /// The operations that follow (up to the next `Frame`) are for the document of `frame`,
+    /// which the element `host` of frame `parent` shows; node ids are that frame's own. Frame 0
+    /// is the top-level document (`parent` and `host` then mean nothing). Every list of
+    /// operations starts in frame 0. Positions (`Pointer`, `Click`) are in the frame's viewport.
+    Frame {
+        /// The frame.
+        frame: FrameId,
+        /// The frame whose document holds the host.
+        parent: FrameId,
+        /// The `<iframe>` (or `<frame>`) element showing the frame's document.
+        host: NodeId,
+    },
 }
 
 /// Text shown in a masked field that held something: fixed, so it reveals no length.
@@ -221,6 +233,10 @@ pub struct VirtualDom {
     adopted: IdMap<NodeId, Vec<u32>>,
     /// The session's stored assets (the same for every page).
     assets: Rc<AssetUrls>,
+    /// `<iframe>`/`<frame>` elements in the model and the frame each shows.
+    hosts: IdMap<NodeId, FrameId>,
+    /// Frames whose host elements were inserted since [`Self::take_new_hosts`] was last called.
+    new_hosts: Vec<FrameId>,
 }
 
 impl VirtualDom {
@@ -267,6 +283,24 @@ impl VirtualDom {
     /// Title recorded with the current page's snapshot.
     pub fn title(&self) -> &str {
         &self.title
+    }
+
+    /// The frames whose hosts were inserted into the model since the last call (a snapshot
+    /// inserts them all), in document order within each insertion: their documents go in next.
+    pub fn take_new_hosts(&mut self) -> Vec<FrameId> {
+        std::mem::take(&mut self.new_hosts)
+    }
+
+    /// The element showing `frame`'s document, if the model has one.
+    pub fn host_of(&self, frame: FrameId) -> Option<NodeId> {
+        self.hosts.iter().filter(|(_, f)| **f == frame).map(|(id, _)| *id).min()
+    }
+
+    /// The frames that elements of the model show.
+    pub fn hosted_frames(&self) -> Vec<FrameId> {
+        let mut frames: Vec<(NodeId, FrameId)> = self.hosts.iter().map(|(id, f)| (*id, *f)).collect();
+        frames.sort_unstable();
+        frames.into_iter().map(|(_, f)| f).collect()
     }
 
     /// Number of nodes in the model.
@@ -416,6 +450,7 @@ impl VirtualDom {
             url: snapshot.url.clone(),
             title: snapshot.title.clone(),
             assets: self.assets.clone(),
+            quiet: self.quiet,
             ..Default::default()
         };
         let root = snapshot.nodes.first().map(|n| n.id);
@@ -505,6 +540,7 @@ impl VirtualDom {
             };
             siblings.insert(pos, root.id);
         }
+        self.note_host(root);
         self.nodes.insert(root.id, VNode { kind: root.kind.clone(), parent, children: vec![] });
         for n in &nodes[1..] {
             let Some(p) = n.parent else { continue };
@@ -516,9 +552,20 @@ impl VirtualDom {
                 NodeKind::ShadowRoot { .. } => pnode.children.insert(0, n.id),
                 _ => pnode.children.push(n.id),
             }
+            self.note_host(n);
             self.nodes.insert(n.id, VNode { kind: n.kind.clone(), parent: Some(p), children: vec![] });
         }
         Some(root.id)
+    }
+
+    /// Remembers an `<iframe>`/`<frame>` that shows a recorded frame.
+    fn note_host(&mut self, node: &SerializedNode) {
+        if let NodeKind::Element(ElementNode { tag, ns: None, frame: Some(frame), .. }) = &node.kind {
+            if tag.eq_ignore_ascii_case("iframe") || tag.eq_ignore_ascii_case("frame") {
+                self.hosts.insert(node.id, *frame);
+                self.new_hosts.push(*frame);
+            }
+        }
     }
 
     /// Whether `parent` can take a child of this kind: a shadow root only under an element that
@@ -550,6 +597,7 @@ impl VirtualDom {
                 self.scrolls.remove(&n);
                 self.owner_rules.remove(&n);
                 self.adopted.remove(&n);
+                self.hosts.remove(&n);
                 if self.focus == Some(n) {
                     self.focus = None;
                 }
@@ -658,7 +706,8 @@ impl VirtualDom {
         ops
     }
 
-    fn render_into(&self, ops: &mut Vec<DomOp>) {
+    /// [`Self::render`], appending to `ops`.
+    pub fn render_into(&self, ops: &mut Vec<DomOp>) {
         let Some(doc) = self.document else { return };
         let Some(root) = self.nodes.get(&doc) else { return };
         let doctype = root.children.iter().find_map(|c| match &self.nodes[c].kind {
@@ -811,7 +860,7 @@ mod tests {
     use crate::core::event::{Addition, ElementNode, TextChange};
 
     fn el(id: NodeId, parent: Option<NodeId>, tag: &str) -> SerializedNode {
-        SerializedNode { id, parent, kind: NodeKind::Element(ElementNode { tag: tag.into(), ns: None, attrs: vec![], form: None, css: None }) }
+        SerializedNode { id, parent, kind: NodeKind::Element(ElementNode { tag: tag.into(), ns: None, attrs: vec![], form: None, css: None , frame: None}) }
     }
     fn text(id: NodeId, parent: NodeId, t: &str) -> SerializedNode {
         SerializedNode { id, parent: Some(parent), kind: NodeKind::Text { text: t.into() } }
@@ -820,7 +869,7 @@ mod tests {
         SerializedNode { id, parent: Some(host), kind: NodeKind::ShadowRoot { mode: ShadowMode::Open } }
     }
     fn event(data: EventData) -> Event {
-        Event { t: 0.0, page: 0, data }
+        Event { t: 0.0, page: 0, frame: 0, data }
     }
     fn snapshot(nodes: Vec<SerializedNode>) -> Event {
         event(EventData::Snapshot(Snapshot { url: String::new(), title: String::new(), width: 1, height: 1, nodes, scrolls: vec![], focus: None }))
@@ -951,6 +1000,7 @@ mod tests {
                 attrs: vec![("rel".into(), "stylesheet".into()), ("href".into(), "css/site.css".into())],
                 form: None,
                 css: Some("p{}".into()),
+                frame: None,
             }),
         };
         let nodes = vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }, el(2, Some(1), "html"), el(3, Some(2), "style"), link];

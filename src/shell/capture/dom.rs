@@ -300,7 +300,7 @@ impl PageDom {
             self.last_form.insert(id, state.clone());
         }
         let form = state.filter(|_| sensitive || !Self::follows_attributes(el, &local));
-        ElementNode { tag, ns, attrs, form, css }
+        ElementNode { tag, ns, attrs, form, css, frame: None }
     }
 }
 

@@ -212,7 +212,7 @@ impl Drop for Recorder {
 
 impl State {
     fn push(&mut self, data: EventData) {
-        self.buffer.push(Event { t: now(), page: self.page, data });
+        self.buffer.push(Event { t: now(), page: self.page, frame: 0, data });
         if self.buffer.len() >= FLUSH_EVENTS {
             self.flush();
         } else {
@@ -273,7 +273,7 @@ impl State {
                 if let Some(walk) = self.walk.as_mut() {
                     walk.note_batch(&batch);
                 }
-                self.buffer.push(Event { t: now(), page: self.page, data: EventData::Mutation(batch) });
+                self.buffer.push(Event { t: now(), page: self.page, frame: 0, data: EventData::Mutation(batch) });
                 self.after_serialize();
             }
         }
@@ -290,7 +290,7 @@ impl State {
     /// Buffers events (without sending: callers send).
     fn record_all(&mut self, events: Vec<EventData>) {
         let t = now();
-        self.buffer.extend(events.into_iter().map(|data| Event { t, page: self.page, data }));
+        self.buffer.extend(events.into_iter().map(|data| Event { t, page: self.page, frame: 0, data }));
     }
 
     /// Follows up on nodes just serialised: listeners on new shadow roots, and the CSSOM of new
@@ -368,13 +368,13 @@ impl State {
         self.flush_scheduled = false;
         let t = now();
         if let Some((x, y)) = self.pending_pointer.take() {
-            self.buffer.push(Event { t, page: self.page, data: EventData::PointerMove { x, y } });
+            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::PointerMove { x, y } });
         }
         for (target, x, y) in self.pending_scrolls.drain(..) {
-            self.buffer.push(Event { t, page: self.page, data: EventData::Scroll { target, x, y } });
+            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Scroll { target, x, y } });
         }
         if let Some((width, height)) = self.pending_viewport.take() {
-            self.buffer.push(Event { t, page: self.page, data: EventData::Viewport { width, height } });
+            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Viewport { width, height } });
         }
         if self.buffer.is_empty() {
             return;
@@ -412,7 +412,7 @@ impl State {
         let (width, height) = viewport(window);
         let nodes = slice.snapshot.unwrap_or_default();
         let snapshot = Snapshot { url: document.url().unwrap_or_default(), title: document.title(), width, height, nodes, scrolls, focus };
-        self.buffer.push(Event { t: now(), page: self.page, data: EventData::Snapshot(snapshot) });
+        self.buffer.push(Event { t: now(), page: self.page, frame: 0, data: EventData::Snapshot(snapshot) });
         self.after_serialize();
         self.flush();
         if done {
@@ -448,17 +448,17 @@ impl State {
         let Some(mut walk) = self.walk.take() else { return };
         let slice = walk.step(&mut self.dom, slice_clock());
         if !slice.adds.is_empty() {
-            self.buffer.push(Event { t: now(), page: self.page, data: EventData::Mutation(MutationBatch { adds: slice.adds, ..Default::default() }) });
+            self.buffer.push(Event { t: now(), page: self.page, frame: 0, data: EventData::Mutation(MutationBatch { adds: slice.adds, ..Default::default() }) });
         }
         self.after_serialize();
         let t = now();
         for ScrollPosition { target, x, y } in self.dom.take_scrolls() {
-            self.buffer.push(Event { t, page: self.page, data: EventData::Scroll { target, x, y } });
+            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Scroll { target, x, y } });
         }
         if walk.is_done() {
             self.dom.collect_scrolls(false);
             if let Some(target) = self.focused() {
-                self.buffer.push(Event { t, page: self.page, data: EventData::Focus { target: Some(target) } });
+                self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Focus { target: Some(target) } });
             }
         } else {
             self.walk = Some(walk);
