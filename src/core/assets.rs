@@ -526,7 +526,7 @@ mod tests {
 
     fn el(id: NodeId, parent: Option<NodeId>, tag: &str, attrs: &[(&str, &str)]) -> SerializedNode {
         let attrs = attrs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
-        SerializedNode { id, parent, kind: NodeKind::Element(ElementNode { tag: tag.into(), ns: None, attrs, form: None, css: None , frame: None}) }
+        SerializedNode { id, parent, kind: NodeKind::Element(ElementNode { tag: tag.into(), ns: None, attrs, form: None, css: None }) }
     }
 
     fn text(id: NodeId, parent: NodeId, t: &str) -> SerializedNode {

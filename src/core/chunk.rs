@@ -261,7 +261,7 @@ mod tests {
     use crate::core::event::{Addition, ElementNode, MutationBatch, NodeKind, Snapshot};
 
     fn node(id: NodeId, parent: Option<NodeId>) -> SerializedNode {
-        let kind = NodeKind::Element(ElementNode { tag: "div".into(), ns: None, attrs: vec![], form: None, css: None , frame: None});
+        let kind = NodeKind::Element(ElementNode { tag: "div".into(), ns: None, attrs: vec![], form: None, css: None });
         SerializedNode { id, parent, kind }
     }
 

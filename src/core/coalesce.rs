@@ -424,7 +424,6 @@ pub(crate) mod fake {
                         attrs: fake.attrs.clone(),
                         form: None,
                         css: None,
-                        frame: None,
                     }),
                     (None, _) => NodeKind::Text { text: fake.text.clone() },
                 };

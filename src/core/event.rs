@@ -88,6 +88,15 @@ pub enum EventData {
     },
     /// Rules of a stylesheet that lives in the CSSOM changed (see [`SheetRules`]).
     SheetRules(SheetRules),
+    /// The `<iframe>`/`<frame>` element `host` of this document shows the document of frame
+    /// `child` (recorded by that frame's own recorder, in events carrying its [`FrameId`]), from
+    /// now until `host` is removed.
+    FrameHost {
+        /// The frame element.
+        host: NodeId,
+        /// The frame it shows.
+        child: FrameId,
+    },
     /// The `adoptedStyleSheets` of a document or shadow root are now these constructed sheets.
     Adopted {
         /// The document or shadow root.
@@ -236,10 +245,6 @@ pub struct ElementNode {
     /// The text of a linked stylesheet, when it was readable at record time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub css: Option<String>,
-    /// For an `<iframe>`/`<frame>`: the frame whose document it shows (recorded by that frame's
-    /// own recorder, in events carrying this [`FrameId`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frame: Option<FrameId>,
 }
 
 /// The live state of a form control.
@@ -357,7 +362,6 @@ mod tests {
                             attrs: vec![("type".into(), "text".into())],
                             form: Some(FormState::Value { value: "héllo \"q\"".into() }),
                             css: None,
-                            frame: None,
                         }),
                     },
                 ],

@@ -312,13 +312,14 @@ mod tests {
             s.nodes.push(SerializedNode {
                 id: 2,
                 parent: Some(1),
-                kind: NodeKind::Element(crate::core::event::ElementNode { tag: "iframe".into(), ns: None, attrs: vec![], form: None, css: None, frame: Some(13) }),
+                kind: NodeKind::Element(crate::core::event::ElementNode { tag: "iframe".into(), ns: None, attrs: vec![], form: None, css: None }),
             });
         }
         f.events.push(frame_snapshot);
-        f.session.event_count = 2;
+        f.events.push(Event { t: 11.0, page: 0, frame: 12, data: EventData::FrameHost { host: 2, child: 13 } });
+        f.session.event_count = 3;
         let json = f.to_json();
-        assert!(json.contains(r#""page":0,"frame":12,"#) && json.contains(r#""frame":13}"#), "{json}");
+        assert!(json.contains(r#""page":0,"frame":12,"#) && json.contains(r#"{"kind":"frame_host","host":2,"child":13}"#), "{json}");
         assert_eq!(SessionFile::parse(&json).unwrap(), f);
         // A file without any "frame" (every file before frames were recorded) is all top-level.
         let old = file().to_json();

@@ -3,8 +3,8 @@
 //! which frame.
 //!
 //! Every frame of a recorded tab is recorded by its own recorder, so its events carry its
-//! [`FrameId`] and its node ids are its own; the parent's recording names the frame on the
-//! `<iframe>` element that shows it ([`ElementNode::frame`]). Either may come first: a frame's
+//! [`FrameId`] and its node ids are its own; the parent's recording says which `<iframe>`
+//! element shows it ([`EventData::FrameHost`]). Either may come first: a frame's
 //! document is kept from its snapshot on, and rendered into its host once (and whenever) the host
 //! is in the parent's model, including after the host was moved or re-inserted (which gives it
 //! a fresh, empty document in the replay as in a browser). The operations for a frame's document
@@ -12,8 +12,6 @@
 //! host) they address. A top-level snapshot starts a new page and drops the frames of other
 //! pages; frames of the same page recorded before it (a frame's recorder can be quicker than the
 //! top's, which waits for its parser) are kept.
-//!
-//! [`ElementNode::frame`]: crate::core::event::ElementNode::frame
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -279,8 +277,13 @@ mod tests {
 
     const T0: f64 = 1_000.0;
 
-    fn el(id: NodeId, parent: NodeId, tag: &str, frame: Option<FrameId>) -> SerializedNode {
-        SerializedNode { id, parent: Some(parent), kind: NodeKind::Element(ElementNode { tag: tag.into(), ns: None, attrs: vec![], form: None, css: None, frame }) }
+    fn el(id: NodeId, parent: NodeId, tag: &str) -> SerializedNode {
+        SerializedNode { id, parent: Some(parent), kind: NodeKind::Element(ElementNode { tag: tag.into(), ns: None, attrs: vec![], form: None, css: None }) }
+    }
+
+    /// In `frame`'s document, the element `host` shows frame `child`.
+    fn link(t: f64, page: u32, frame: FrameId, host: NodeId, child: FrameId) -> Event {
+        at(t, page, frame, EventData::FrameHost { host, child })
     }
 
     fn text(id: NodeId, parent: NodeId, t: &str) -> SerializedNode {
@@ -293,7 +296,7 @@ mod tests {
 
     /// A document: #document(1) > html(2) > body(3) > `body`.
     fn snapshot(t: f64, page: u32, frame: FrameId, body: Vec<SerializedNode>) -> Event {
-        let mut nodes = vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }, el(2, 1, "html", None), el(3, 2, "body", None)];
+        let mut nodes = vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }, el(2, 1, "html"), el(3, 2, "body")];
         nodes.extend(body);
         let snap = Snapshot { url: format!("http://127.0.0.1/{frame}"), title: String::new(), width: 300, height: 100, nodes, scrolls: vec![], focus: None };
         at(t, page, frame, EventData::Snapshot(snap))
@@ -412,25 +415,20 @@ mod tests {
     /// A page whose frame 7 (an iframe in the body) records its document before the top-level
     /// recorder's snapshot, then changes; the iframe is later moved, and a frame 9 is nested in 7.
     fn session() -> Vec<Event> {
+        let moved = MutationBatch { removes: vec![Removal { parent: 3, id: 4 }], adds: vec![Addition { parent: 3, before: None, nodes: vec![el(6, 3, "iframe")] }], ..Default::default() };
         vec![
             snapshot(0.0, 0, 7, vec![text(4, 3, "inside")]),
-            snapshot(10.0, 0, 0, vec![el(4, 3, "iframe", Some(7)), el(5, 3, "p", None)]),
-            adds(20.0, 0, 7, 3, None, vec![el(5, 3, "input", None)]),
+            snapshot(10.0, 0, 0, vec![el(4, 3, "iframe"), el(5, 3, "p")]),
+            link(10.5, 0, 0, 4, 7),
+            adds(20.0, 0, 7, 3, None, vec![el(5, 3, "input")]),
             at(30.0, 0, 7, EventData::Input { target: 5, state: FormState::Value { value: "typed".into() } }),
             at(40.0, 0, 7, EventData::PointerMove { x: 3.0, y: 4.0 }),
             at(45.0, 0, 7, EventData::Viewport { width: 10, height: 10 }),
             // The iframe moves after the <p>: a new browsing context, recorded as a new frame.
-            at(
-                50.0,
-                0,
-                0,
-                EventData::Mutation(MutationBatch {
-                    removes: vec![Removal { parent: 3, id: 4 }],
-                    adds: vec![Addition { parent: 3, before: None, nodes: vec![el(6, 3, "iframe", Some(8))] }],
-                    ..Default::default()
-                }),
-            ),
-            snapshot(60.0, 0, 8, vec![el(4, 3, "iframe", Some(9))]),
+            at(50.0, 0, 0, EventData::Mutation(moved)),
+            link(55.0, 0, 0, 6, 8),
+            snapshot(60.0, 0, 8, vec![el(4, 3, "iframe")]),
+            link(65.0, 0, 8, 4, 9),
             snapshot(70.0, 0, 9, vec![text(4, 3, "nested")]),
             adds(80.0, 0, 9, 3, None, vec![text(5, 3, "more")]),
             at(90.0, 0, 0, EventData::PointerMove { x: 1.0, y: 2.0 }),
@@ -453,11 +451,11 @@ mod tests {
             rendered(&dom)
         };
         assert!(at(1).is_empty(), "nothing before the page's snapshot:\n{}", at(1));
-        let first = at(4);
+        let first = at(5);
         let inside =
             "      <iframe>\n        #document\n          <html>\n            <body>\n              \"inside\"\n              <input> [Value { value: \"typed\" }]\n      <p>\n";
         assert!(first.ends_with(inside), "{first}");
-        let moved = at(7);
+        let moved = at(8);
         assert!(moved.ends_with("      <p>\n      <iframe>\n") && !moved.contains("inside"), "the moved iframe is a new frame:\n{moved}");
         let end = at(events.len());
         assert!(end.contains("\"nested\"\n") && end.contains("\"more\"\n"), "{end}");
@@ -468,15 +466,15 @@ mod tests {
     fn the_pointer_is_drawn_in_the_frame_it_is_in_and_frames_never_resize_the_viewport() {
         let events = session();
         let mut dom = TabDom::default();
-        for e in &events[..5] {
+        for e in &events[..6] {
             dom.update(e);
         }
         let mut screen = Screen::default();
         screen.apply(&dom.render());
         assert_eq!(screen.pointer, Some((7, 3.0, 4.0)));
-        let ops = dom.apply(&events[5]);
+        let ops = dom.apply(&events[6]);
         assert!(ops.is_empty(), "{ops:?}");
-        for e in &events[5..] {
+        for e in &events[6..] {
             screen.apply(&dom.apply(e));
         }
         assert_eq!(screen.pointer, Some((0, 1.0, 2.0)));
@@ -485,7 +483,8 @@ mod tests {
     #[test]
     fn a_new_page_drops_the_frames_of_the_last_one() {
         let mut events = session();
-        events.push(snapshot(100.0, 1, 0, vec![el(4, 3, "iframe", Some(9))]));
+        events.push(snapshot(100.0, 1, 0, vec![el(4, 3, "iframe")]));
+        events.push(link(100.5, 1, 0, 4, 9));
         // A late batch of the old page's frame changes nothing.
         events.push(adds(110.0, 0, 9, 3, None, vec![text(6, 3, "late")]));
         let mut dom = TabDom::default();
@@ -498,10 +497,13 @@ mod tests {
     #[test]
     fn frames_hosting_each_other_are_not_shown_and_do_not_loop() {
         let events = vec![
-            snapshot(0.0, 0, 0, vec![el(4, 3, "p", None)]),
-            snapshot(1.0, 0, 5, vec![el(4, 3, "iframe", Some(6))]),
-            snapshot(2.0, 0, 6, vec![el(4, 3, "iframe", Some(5))]),
-            snapshot(3.0, 0, 7, vec![el(4, 3, "iframe", Some(7))]),
+            snapshot(0.0, 0, 0, vec![el(4, 3, "p")]),
+            snapshot(1.0, 0, 5, vec![el(4, 3, "iframe")]),
+            link(1.5, 0, 5, 4, 6),
+            snapshot(2.0, 0, 6, vec![el(4, 3, "iframe")]),
+            link(2.5, 0, 6, 4, 5),
+            snapshot(3.0, 0, 7, vec![el(4, 3, "iframe")]),
+            link(3.5, 0, 7, 4, 7),
             adds(4.0, 0, 6, 3, None, vec![text(9, 3, "x")]),
         ];
         let mut dom = TabDom::default();
@@ -511,7 +513,9 @@ mod tests {
         assert_eq!(rendered(&dom).matches("#document").count(), 1);
         // A frame hosted by a non-frame element is not shown either.
         let mut dom = TabDom::default();
-        dom.update(&snapshot(0.0, 0, 0, vec![el(4, 3, "div", Some(5))]));
+        dom.update(&snapshot(0.0, 0, 0, vec![el(4, 3, "div")]));
+        dom.update(&link(0.5, 0, 0, 4, 5));
+        dom.update(&link(0.6, 0, 0, 99, 5));
         dom.update(&snapshot(1.0, 0, 5, vec![]));
         assert_eq!(rendered(&dom).matches("#document").count(), 1);
     }
@@ -520,7 +524,7 @@ mod tests {
     fn seeking_shows_frames_recorded_before_the_page_snapshot() {
         use crate::core::player::Player;
         // The previous page, then the session's page: its frame's snapshot comes first.
-        let mut events = vec![snapshot(-50.0, 0, 0, vec![el(4, 3, "b", None)])];
+        let mut events = vec![snapshot(-50.0, 0, 0, vec![el(4, 3, "b")])];
         events.extend(session().into_iter().map(|mut e| {
             e.page = 1;
             e

@@ -286,7 +286,7 @@ mod tests {
                 ns: None,
                 attrs: attrs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
                 form: None,
-                css: None, frame: None,
+                css: None,
             }),
         }
     }

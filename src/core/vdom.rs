@@ -285,8 +285,7 @@ impl VirtualDom {
         &self.title
     }
 
-    /// The frames whose hosts were inserted into the model since the last call (a snapshot
-    /// inserts them all), in document order within each insertion: their documents go in next.
+    /// The frames linked to their hosts since the last call: their documents go in next.
     pub fn take_new_hosts(&mut self) -> Vec<FrameId> {
         std::mem::take(&mut self.new_hosts)
     }
@@ -383,6 +382,7 @@ impl VirtualDom {
                     ops.push(DomOp::SheetRules(self.frame_rules(change.sheet, change.start, change.deleted, &change.rules)));
                 }
             }
+            EventData::FrameHost { host, child } => self.link_host(*host, *child),
             EventData::Adopted { target, sheets } => {
                 let is_root = self.nodes.get(target).is_some_and(|n| matches!(n.kind, NodeKind::Document | NodeKind::ShadowRoot { .. }));
                 if is_root {
@@ -540,7 +540,6 @@ impl VirtualDom {
             };
             siblings.insert(pos, root.id);
         }
-        self.note_host(root);
         self.nodes.insert(root.id, VNode { kind: root.kind.clone(), parent, children: vec![] });
         for n in &nodes[1..] {
             let Some(p) = n.parent else { continue };
@@ -552,19 +551,20 @@ impl VirtualDom {
                 NodeKind::ShadowRoot { .. } => pnode.children.insert(0, n.id),
                 _ => pnode.children.push(n.id),
             }
-            self.note_host(n);
             self.nodes.insert(n.id, VNode { kind: n.kind.clone(), parent: Some(p), children: vec![] });
         }
         Some(root.id)
     }
 
-    /// Remembers an `<iframe>`/`<frame>` that shows a recorded frame.
-    fn note_host(&mut self, node: &SerializedNode) {
-        if let NodeKind::Element(ElementNode { tag, ns: None, frame: Some(frame), .. }) = &node.kind {
-            if tag.eq_ignore_ascii_case("iframe") || tag.eq_ignore_ascii_case("frame") {
-                self.hosts.insert(node.id, *frame);
-                self.new_hosts.push(*frame);
-            }
+    /// Remembers that the `<iframe>`/`<frame>` `host` shows `child`'s document (any other element,
+    /// or an unknown one, shows nothing).
+    fn link_host(&mut self, host: NodeId, child: FrameId) {
+        let is_frame = matches!(self.nodes.get(&host), Some(VNode { kind: NodeKind::Element(e), .. })
+            if e.ns.is_none() && (e.tag.eq_ignore_ascii_case("iframe") || e.tag.eq_ignore_ascii_case("frame")));
+        if is_frame {
+            self.hosts.retain(|_, f| *f != child);
+            self.hosts.insert(host, child);
+            self.new_hosts.push(child);
         }
     }
 
@@ -860,7 +860,7 @@ mod tests {
     use crate::core::event::{Addition, ElementNode, TextChange};
 
     fn el(id: NodeId, parent: Option<NodeId>, tag: &str) -> SerializedNode {
-        SerializedNode { id, parent, kind: NodeKind::Element(ElementNode { tag: tag.into(), ns: None, attrs: vec![], form: None, css: None , frame: None}) }
+        SerializedNode { id, parent, kind: NodeKind::Element(ElementNode { tag: tag.into(), ns: None, attrs: vec![], form: None, css: None }) }
     }
     fn text(id: NodeId, parent: NodeId, t: &str) -> SerializedNode {
         SerializedNode { id, parent: Some(parent), kind: NodeKind::Text { text: t.into() } }
@@ -1000,7 +1000,6 @@ mod tests {
                 attrs: vec![("rel".into(), "stylesheet".into()), ("href".into(), "css/site.css".into())],
                 form: None,
                 css: Some("p{}".into()),
-                frame: None,
             }),
         };
         let nodes = vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }, el(2, Some(1), "html"), el(3, Some(2), "style"), link];

@@ -6,6 +6,10 @@
 //! which session, the next page index) is in IndexedDB, not in memory; in memory are only the
 //! open ports, which the content scripts re-open on their next batch. Batches that fail to store
 //! (a full disk) are kept and retried with the next batch, and the error is reported by `status`.
+//! Every frame of a recorded tab runs its own recorder (injected at the start into every frame,
+//! later into every document the loader reports, frames included); its batches are stamped here
+//! with the frame they came from (the port's sender, so a page cannot pick it), and it records
+//! as the page the top-level document is on.
 //! Each stored batch is also looked at for the stylesheets, fonts and images it refers to, which
 //! [`crate::shell::assets`] fetches and stores with the session.
 
@@ -59,8 +63,9 @@ struct PendingBatch {
 #[derive(Default)]
 struct WorkerState {
     store: Option<Rc<SessionStore>>,
-    ports: HashMap<i64, Port>,
-    stop_waiters: HashMap<i64, js_sys::Function>,
+    /// The recorders' ports by tab and frame.
+    ports: HashMap<(i64, i64), Port>,
+    stop_waiters: HashMap<(i64, i64), js_sys::Function>,
     writes_in_flight: usize,
     idle_waiters: Vec<js_sys::Function>,
     unsaved: Vec<PendingBatch>,
@@ -142,10 +147,11 @@ impl Sender {
         self.id.as_deref() == Some(id.as_str()) && self.url.as_deref().is_some_and(|u| u.starts_with(&format!("chrome-extension://{id}/")))
     }
 
-    /// The tab of a content script in a top-level document of this extension.
-    fn top_frame_tab(&self) -> Option<i64> {
+    /// The tab and frame of a content script of this extension in a page (any frame of a tab).
+    fn content_frame(&self) -> Option<(i64, i64)> {
         let own = self.id.as_deref() == Some(chrome::runtime_id().as_str());
-        (own && self.frame_id == Some(0) && !self.is_extension_page()).then(|| self.tab.as_ref()?.id).flatten()
+        let frame = self.frame_id.filter(|f| *f >= 0 && *f <= u32::MAX as i64)?;
+        (own && !self.is_extension_page()).then(|| Some((self.tab.as_ref()?.id?, frame))).flatten()
     }
 }
 
@@ -193,6 +199,24 @@ async fn inject(tab_id: i64, document_id: Option<&str>) -> Result<(), ShellError
         Some(doc) => json!({ "tabId": tab_id, "documentIds": [doc] }),
         None => json!({ "tabId": tab_id, "frameIds": [0] }),
     };
+    inject_into(target).await
+}
+
+/// Injects the recorder into the frames the tab has now other than its top-level document (which
+/// is injected first, so that its recorder is the first to ask for a page number). A frame that
+/// cannot be injected (a page of another extension, a `chrome:` page) is left out.
+async fn inject_subframes(tab_id: i64) {
+    let Ok(frames) = chrome::web_navigation_get_all_frames(&to_js(&json!({ "tabId": tab_id }))).await else { return };
+    let frames: Vec<Value> = from_js(&frames, "reading the frames of a tab").unwrap_or_default();
+    for frame in frames {
+        let Some(frame_id) = frame.get("frameId").and_then(Value::as_i64).filter(|f| *f != 0) else { continue };
+        if let Err(e) = inject_into(json!({ "tabId": tab_id, "frameIds": [frame_id] })).await {
+            web_sys::console::warn_1(&JsValue::from_str(&format!("tabreel worker: frame {frame_id} is not recorded: {e}")));
+        }
+    }
+}
+
+async fn inject_into(target: Value) -> Result<(), ShellError> {
     let injection = json!({ "target": target, "files": [CAPTURE_SCRIPT], "injectImmediately": true });
     chrome::scripting_execute_script(&to_js(&injection)).await.context("injecting the recorder").map(|_| ())
 }
@@ -223,6 +247,7 @@ async fn start(tab_id: i64) -> Result<Value, ShellError> {
         let _ = store.delete(&meta.id).await;
         return Err(ShellError::new(format!("cannot record this tab ({url})"), e.message));
     }
+    inject_subframes(tab_id).await;
     badge(tab_id, true).await;
     Ok(json!({ "ok": true, "sessionId": meta.id }))
 }
@@ -233,16 +258,23 @@ async fn stop(tab_id: i64) -> Result<Value, ShellError> {
     let rec = store.tab(tab_id).await?.ok_or_else(|| ShellError::new("stop", format!("tab {tab_id} is not recording")))?;
     mark_closing(&rec.session_id);
     store.delete_tab(tab_id).await?;
-    if let Some(port) = STATE.with_borrow_mut(|s| s.ports.remove(&tab_id)) {
+    // Every frame's recorder hands over its last batch; they are asked together.
+    let ports: Vec<((i64, i64), Port)> = STATE.with_borrow_mut(|s| {
+        let keys: Vec<(i64, i64)> = s.ports.keys().filter(|(tab, _)| *tab == tab_id).copied().collect();
+        keys.into_iter().filter_map(|k| s.ports.remove(&k).map(|p| (k, p))).collect()
+    });
+    let acks = js_sys::Array::new();
+    for (key, port) in &ports {
         let ack = js_sys::Promise::new(&mut |resolve, _| {
             set_timeout(&resolve, STOP_ACK_MS);
-            STATE.with_borrow_mut(|s| s.stop_waiters.insert(tab_id, resolve));
+            STATE.with_borrow_mut(|s| s.stop_waiters.insert(*key, resolve));
         });
         if port.post_message(&to_js(&WorkerMessage::Stop)).is_ok() {
-            let _ = JsFuture::from(ack).await;
+            acks.push(&ack);
         }
-        STATE.with_borrow_mut(|s| s.stop_waiters.remove(&tab_id));
     }
+    let _ = JsFuture::from(js_sys::Promise::all(&acks)).await;
+    STATE.with_borrow_mut(|s| s.stop_waiters.retain(|(tab, _), _| *tab != tab_id));
     writes_settled().await;
     retry_unsaved(&store).await;
     // The replay may be opened at once: what the page used should be stored by then.
@@ -366,12 +398,14 @@ async fn delete(id: &str) -> Result<Value, ShellError> {
 
 /// The loader content script says a new document started in its tab.
 async fn page_start(sender: &Sender) -> Result<Value, ShellError> {
-    let Some(tab_id) = sender.top_frame_tab() else { return Ok(json!({ "ok": true, "recording": false })) };
+    let Some((tab_id, frame)) = sender.content_frame() else { return Ok(json!({ "ok": true, "recording": false })) };
     let _guard = tab_lock().await;
     let recording = store().await?.tab(tab_id).await?.is_some();
     if recording {
         inject(tab_id, sender.document_id.as_deref()).await?;
-        badge(tab_id, true).await;
+        if frame == 0 {
+            badge(tab_id, true).await;
+        }
     }
     Ok(json!({ "ok": true, "recording": recording }))
 }
@@ -389,7 +423,7 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
     let message: CaptureMessage = from_js(&message, "reading a capture message")?;
     match message {
         CaptureMessage::Hello { session, page } => {
-            let Some(tab_id) = sender.top_frame_tab() else {
+            let Some((tab_id, frame)) = sender.content_frame() else {
                 let _ = port.post_message(&to_js(&WorkerMessage::Stop));
                 return Ok(());
             };
@@ -400,6 +434,10 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
                 Some(rec) if session.as_deref() == Some(rec.session_id.as_str()) && page.is_some() => {
                     WorkerMessage::Record { session: rec.session_id, page: page.unwrap_or(0) }
                 }
+                // A frame records as part of the page its tab shows: the one the top-level
+                // document's recorder was last given (that recorder is injected and says hello
+                // first; before it has, the page it will get).
+                Some(rec) if frame != 0 => WorkerMessage::Record { page: rec.next_page.saturating_sub(1), session: rec.session_id },
                 Some(mut rec) => {
                     let page = rec.next_page;
                     rec.next_page += 1;
@@ -408,15 +446,19 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
                 }
             };
             if matches!(reply, WorkerMessage::Record { .. }) {
-                STATE.with_borrow_mut(|s| s.ports.insert(tab_id, port.clone()));
+                STATE.with_borrow_mut(|s| s.ports.insert((tab_id, frame), port.clone()));
             }
             port.post_message(&to_js(&reply)).context("answering the recorder")?;
         }
         CaptureMessage::Events { session, count, last_t, events } => {
-            let events: Vec<Event> = match serde_json::from_str(&events) {
+            let mut events: Vec<Event> = match serde_json::from_str(&events) {
                 Ok(events) => events,
                 Err(e) => return Err(ShellError::new("reading a batch of events from a page", e.to_string())),
             };
+            let frame = sender.content_frame().map_or(0, |(_, frame)| frame as u32);
+            for event in &mut events {
+                event.frame = frame;
+            }
             let data = chunk::encode(&events, chunk::Effort::Live);
             let batch = PendingBatch { session, count, last_t, data };
             STATE.with_borrow_mut(|s| s.writes_in_flight += 1);
@@ -444,8 +486,8 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
             result?;
         }
         CaptureMessage::Stopped { .. } => {
-            if let Some(tab_id) = sender.tab.as_ref().and_then(|t| t.id) {
-                if let Some(resolve) = STATE.with_borrow_mut(|s| s.stop_waiters.remove(&tab_id)) {
+            if let Some(key) = sender.content_frame() {
+                if let Some(resolve) = STATE.with_borrow_mut(|s| s.stop_waiters.remove(&key)) {
                     let _ = resolve.call0(&JsValue::UNDEFINED);
                 }
             }

@@ -20,7 +20,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, MutationObserver, MutationObserverInit, Node};
 
 use crate::core::coalesce::{AttributeRead, DomTree};
-use crate::core::event::{ElementNode, FormState, NodeId, NodeKind, ScrollPosition, SerializedNode, ShadowMode};
+use crate::core::event::{ElementNode, FormState, FrameId, NodeId, NodeKind, ScrollPosition, SerializedNode, ShadowMode};
 use crate::core::mask::{can_change_sensitivity, FieldFacts};
 use crate::core::walk::WalkTree;
 
@@ -300,8 +300,16 @@ impl PageDom {
             self.last_form.insert(id, state.clone());
         }
         let form = state.filter(|_| sensitive || !Self::follows_attributes(el, &local));
-        ElementNode { tag, ns, attrs, form, css, frame: None }
+        let frame = if html && (local == "iframe" || local == "frame") { frame_id(el) } else { None };
+        ElementNode { tag, ns, attrs, form, css }
     }
+}
+
+/// The frame an `<iframe>`/`<frame>` shows, by the id the service worker knows its recorder by
+/// (the frame's own recorder records its document). One extension call per frame element.
+fn frame_id(el: &Element) -> Option<FrameId> {
+    let id = crate::shell::chrome::runtime_get_frame_id(el.as_ref()).ok()?.as_f64()?;
+    (id >= 1.0 && id <= FrameId::MAX as f64).then_some(id as FrameId)
 }
 
 /// `chrome.dom.openOrClosedShadowRoot`, which content scripts have (the only way to reach a
