@@ -43,11 +43,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = connect, catch)]
     pub fn runtime_connect(info: &JsValue) -> Result<Port, JsValue>;
 
-    /// `chrome.runtime.getFrameId(target)`: the frame id of an `<iframe>`'s browsing context (as
-    /// the service worker's `MessageSender.frameId` names it), -1 when it has none.
-    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getFrameId, catch)]
-    pub fn runtime_get_frame_id(target: &JsValue) -> Result<JsValue, JsValue>;
-
     /// `chrome.runtime.getURL(path)`.
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getURL)]
     pub fn runtime_get_url(path: &str) -> String;
@@ -63,6 +58,10 @@ extern "C" {
     /// `chrome.tabs.get(tabId)`.
     #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = get, catch)]
     pub async fn tabs_get(tab_id: f64) -> Result<JsValue, JsValue>;
+
+    /// `chrome.webNavigation.getFrame(details)`: one frame of a tab (its parent, URL, …).
+    #[wasm_bindgen(js_namespace = ["chrome", "webNavigation"], js_name = getFrame, catch)]
+    pub async fn web_navigation_get_frame(details: &JsValue) -> Result<JsValue, JsValue>;
 
     /// `chrome.webNavigation.getAllFrames(details)`: the frames of a tab.
     #[wasm_bindgen(js_namespace = ["chrome", "webNavigation"], js_name = getAllFrames, catch)]

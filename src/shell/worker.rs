@@ -66,6 +66,9 @@ struct WorkerState {
     /// The recorders' ports by tab and frame.
     ports: HashMap<(i64, i64), Port>,
     stop_waiters: HashMap<(i64, i64), js_sys::Function>,
+    /// Child frames to name to their parent frame's recorder once it connects, by (tab, parent
+    /// frame): (child frame, its position in the parent's `window.frames`).
+    child_frames: HashMap<(i64, i64), Vec<(u32, u32)>>,
     writes_in_flight: usize,
     idle_waiters: Vec<js_sys::Function>,
     unsaved: Vec<PendingBatch>,
@@ -274,7 +277,10 @@ async fn stop(tab_id: i64) -> Result<Value, ShellError> {
         }
     }
     let _ = JsFuture::from(js_sys::Promise::all(&acks)).await;
-    STATE.with_borrow_mut(|s| s.stop_waiters.retain(|(tab, _), _| *tab != tab_id));
+    STATE.with_borrow_mut(|s| {
+        s.stop_waiters.retain(|(tab, _), _| *tab != tab_id);
+        s.child_frames.retain(|(tab, _), _| *tab != tab_id);
+    });
     writes_settled().await;
     retry_unsaved(&store).await;
     // The replay may be opened at once: what the page used should be stored by then.
@@ -422,7 +428,7 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
     let sender: Sender = from_js(&port.sender(), "reading the port's sender").unwrap_or_default();
     let message: CaptureMessage = from_js(&message, "reading a capture message")?;
     match message {
-        CaptureMessage::Hello { session, page } => {
+        CaptureMessage::Hello { session, page, index } => {
             let Some((tab_id, frame)) = sender.content_frame() else {
                 let _ = port.post_message(&to_js(&WorkerMessage::Stop));
                 return Ok(());
@@ -445,10 +451,20 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
                     WorkerMessage::Record { session: rec.session_id, page }
                 }
             };
-            if matches!(reply, WorkerMessage::Record { .. }) {
+            let recording = matches!(reply, WorkerMessage::Record { .. });
+            if recording {
                 STATE.with_borrow_mut(|s| s.ports.insert((tab_id, frame), port.clone()));
             }
             port.post_message(&to_js(&reply)).context("answering the recorder")?;
+            if recording {
+                // Children that said hello before this recorder did.
+                for (child, index) in STATE.with_borrow_mut(|s| s.child_frames.remove(&(tab_id, frame))).unwrap_or_default() {
+                    let _ = port.post_message(&to_js(&WorkerMessage::ChildFrame { frame: child, index }));
+                }
+                if let (Some(index), true) = (index, frame != 0) {
+                    name_to_parent(tab_id, frame, index).await;
+                }
+            }
         }
         CaptureMessage::Events { session, count, last_t, events } => {
             let mut events: Vec<Event> = match serde_json::from_str(&events) {
@@ -494,6 +510,24 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
         }
     }
     Ok(())
+}
+
+/// Tells the recorder of `frame`'s parent which of its frames `frame` is (it records the
+/// `<iframe>` showing it), or keeps that for when the parent's recorder connects.
+async fn name_to_parent(tab_id: i64, frame: i64, index: u32) {
+    let details = to_js(&json!({ "tabId": tab_id, "frameId": frame }));
+    let Ok(info) = chrome::web_navigation_get_frame(&details).await else { return };
+    let Some(parent) = js_sys::Reflect::get(&info, &"parentFrameId".into()).ok().and_then(|p| p.as_f64()).map(|p| p as i64).filter(|p| *p >= 0) else { return };
+    let message = WorkerMessage::ChildFrame { frame: frame as u32, index };
+    let port = STATE.with_borrow(|s| s.ports.get(&(tab_id, parent)).cloned());
+    if port.is_some_and(|p| p.post_message(&to_js(&message)).is_ok()) {
+        return;
+    }
+    STATE.with_borrow_mut(|s| {
+        let waiting = s.child_frames.entry((tab_id, parent)).or_default();
+        waiting.retain(|(f, _)| *f != frame as u32);
+        waiting.push((frame as u32, index));
+    });
 }
 
 /// Stores a batch, keeping it for a retry when storing fails.

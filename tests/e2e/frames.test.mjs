@@ -126,10 +126,8 @@ test('same-origin, srcdoc, cross-origin and script-written frames replay inside 
   const { file } = await h.exportParsed(sessionId);
   const frameIds = new Set(file.events.filter((e) => e.frame).map((e) => e.frame));
   assert.ok(frameIds.size >= 4, `events of four frames besides the top-level one (got ${[...frameIds]})`);
-  const hosts = [...eventsOfKind(file, 'snapshot').flatMap((e) => e.data.nodes), ...eventsOfKind(file, 'mutation').flatMap((e) => (e.data.adds || []).flatMap((a) => a.nodes))].filter(
-    (n) => n.tag === 'iframe',
-  );
-  assert.ok(hosts.length >= 4 && hosts.every((n) => frameIds.has(n.frame)), `every recorded iframe names a recorded frame: ${JSON.stringify(hosts)}`);
+  const links = eventsOfKind(file, 'frame_host');
+  assert.ok(links.length >= 4 && links.every((e) => frameIds.has(e.data.child) && !e.frame), `the page names the iframe of every frame: ${JSON.stringify(links)}`);
 
   const requests = () => site.log.length + other.log.length;
   const before = requests();
@@ -150,10 +148,14 @@ test('same-origin, srcdoc, cross-origin and script-written frames replay inside 
     });
   });
   assert.deepEqual(sandbox, [{ ran: false, blank: true }, { ran: false, blank: true }]);
-  // Seeking back to the start shows the frames as recording began, then the end again.
-  const start = await h.openReplay(sessionId, 0, { page: replay });
+  // Seeking back to just before the cross-origin frame first changed shows it as it was then.
+  const xoId = eventsOfKind(file, 'snapshot').find((e) => e.frame && e.data.url.startsWith(`http://localhost:${other.port}/`)).frame;
+  const firstChange = file.events.find((e) => e.frame === xoId && e.data.kind === 'mutation');
+  const start = await h.openReplay(sessionId, firstChange.t - file.session.startedAt - 1, { page: replay });
   const xoAtStart = await replayFrameDom(start, 'xo', {});
   assert.ok(xoAtStart.includes('#text "0"') && !xoAtStart.includes('item 1'), xoAtStart);
+  const end = await h.openReplay(sessionId, 'end', { page: replay });
+  await assertSameDom(await replayFrameDom(end, 'xo', { scroll: true }), liveXo, 'frames-end-cross-origin-again');
   await replay.close();
   assert.equal(requests(), before, `no request reached either origin during the replay: ${JSON.stringify([...site.log, ...other.log].slice(-5))}`);
   await page.close();

@@ -20,7 +20,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, MutationObserver, MutationObserverInit, Node};
 
 use crate::core::coalesce::{AttributeRead, DomTree};
-use crate::core::event::{ElementNode, FormState, FrameId, NodeId, NodeKind, ScrollPosition, SerializedNode, ShadowMode};
+use crate::core::event::{ElementNode, FormState, NodeId, NodeKind, ScrollPosition, SerializedNode, ShadowMode};
 use crate::core::mask::{can_change_sensitivity, FieldFacts};
 use crate::core::walk::WalkTree;
 
@@ -58,6 +58,8 @@ pub struct PageDom {
     undefined: Vec<Element>,
     /// Where the next look at `undefined` starts (it looks at [`UNDEFINED_BUDGET`] at a time).
     undefined_cursor: usize,
+    /// `<iframe>`/`<frame>` elements serialised (the recorder names the one that shows a frame).
+    frame_elements: Vec<Element>,
 }
 
 /// How many waiting custom elements one look checks, in turns: a page full of custom tags that
@@ -81,7 +83,16 @@ impl PageDom {
             recorded: Recorded::default(),
             undefined: Vec::new(),
             undefined_cursor: 0,
+            frame_elements: Vec::new(),
         }
+    }
+
+    /// The recorded frame element whose browsing context is `window` (a `WindowProxy`, of any
+    /// origin), with its id; forgets frame elements that left the document.
+    pub fn frame_element_of(&mut self, window: &JsValue) -> Option<NodeId> {
+        self.frame_elements.retain(|el| el.is_connected());
+        let el = self.frame_elements.iter().find(|el| js_sys::Reflect::get(el, &"contentWindow".into()).is_ok_and(|w| &w == window))?;
+        self.ids.get(el.as_ref()).as_f64().map(|id| id as NodeId)
     }
 
     /// Observe every shadow root serialised from now on with `observer` (the document's own).
@@ -300,16 +311,11 @@ impl PageDom {
             self.last_form.insert(id, state.clone());
         }
         let form = state.filter(|_| sensitive || !Self::follows_attributes(el, &local));
-        let frame = if html && (local == "iframe" || local == "frame") { frame_id(el) } else { None };
+        if html && (local == "iframe" || local == "frame") {
+            self.frame_elements.push(el.clone());
+        }
         ElementNode { tag, ns, attrs, form, css }
     }
-}
-
-/// The frame an `<iframe>`/`<frame>` shows, by the id the service worker knows its recorder by
-/// (the frame's own recorder records its document). One extension call per frame element.
-fn frame_id(el: &Element) -> Option<FrameId> {
-    let id = crate::shell::chrome::runtime_get_frame_id(el.as_ref()).ok()?.as_f64()?;
-    (id >= 1.0 && id <= FrameId::MAX as f64).then_some(id as FrameId)
 }
 
 /// `chrome.dom.openOrClosedShadowRoot`, which content scripts have (the only way to reach a

@@ -26,7 +26,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, MutationObserver, MutationObserverInit, MutationRecord, Node};
 
 use crate::core::coalesce::{coalesce_deferring, late_shadow_roots, DomTree, RawRecord};
-use crate::core::event::{Addition, Event, EventData, MutationBatch, NodeId, Removal, ScrollPosition, Snapshot};
+use crate::core::event::{Addition, Event, EventData, FrameId, MutationBatch, NodeId, Removal, ScrollPosition, Snapshot};
 use crate::core::walk::SnapshotWalk;
 use crate::shell::capture::dom::{as_element, as_node, PageDom};
 use crate::shell::capture::sheets::SheetWatch;
@@ -81,6 +81,9 @@ struct State {
     checking: bool,
     /// The recording is stopping: the next check looks at everything.
     last_look: bool,
+    /// Child frames to name the host of: (frame id, position in `window.frames`), until the
+    /// `<iframe>` that shows it is recorded.
+    child_frames: Vec<(FrameId, u32)>,
     watch_ms: i32,
     /// Size of the last batch's JSON, to size the next one's buffer.
     last_batch_bytes: usize,
@@ -122,6 +125,7 @@ impl Recorder {
                 root_handlers: Vec::new(),
                 checking: false,
                 last_look: false,
+                child_frames: Vec::new(),
                 watch_ms: WATCH_MIN_MS,
                 last_batch_bytes: 0,
                 myself: me.clone(),
@@ -175,6 +179,18 @@ impl Recorder {
         listeners.push(on(window.as_ref(), "pagehide", State::on_hidden));
 
         Ok(Recorder { state, observer, _observer_callback: callback, _listeners: listeners })
+    }
+
+    /// Records which `<iframe>` shows the child frame `frame` (the service worker tells: the
+    /// child's recorder found itself at `index` in this window's `frames`), now or once that
+    /// element is recorded.
+    pub fn link_child(&self, frame: FrameId, index: u32) {
+        let mut s = self.state.borrow_mut();
+        s.child_frames.retain(|(f, _)| *f != frame);
+        s.child_frames.push((frame, index));
+        if s.link_children() {
+            s.schedule();
+        }
     }
 
     /// Whether the snapshot is still being taken.
@@ -283,8 +299,34 @@ impl State {
             self.unlisten(&root);
         }
         self.record_all(events);
+        self.link_children();
         self.checking = false;
         self.buffer.len() > before
+    }
+
+    /// Records the hosts of the child frames waiting for one that are recorded by now; true when
+    /// it recorded any. A child whose window is gone is dropped.
+    fn link_children(&mut self) -> bool {
+        if self.child_frames.is_empty() {
+            return false;
+        }
+        let Some(window) = self.dom.document().default_view() else { return false };
+        let mut linked = Vec::new();
+        let mut waiting = Vec::new();
+        for (frame, index) in std::mem::take(&mut self.child_frames) {
+            let child = js_sys::Reflect::get_u32(&window, index).unwrap_or(JsValue::UNDEFINED);
+            if child.is_undefined() || child.is_null() {
+                continue;
+            }
+            match self.dom.frame_element_of(&child) {
+                Some(host) => linked.push(EventData::FrameHost { host, child: frame }),
+                None => waiting.push((frame, index)),
+            }
+        }
+        self.child_frames = waiting;
+        let any = !linked.is_empty();
+        self.record_all(linked);
+        any
     }
 
     /// Buffers events (without sending: callers send).
