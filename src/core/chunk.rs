@@ -269,11 +269,11 @@ mod tests {
         let t0 = 1_795_383_823_321.5;
         let nodes: Vec<SerializedNode> = (1..2000).map(|i| node(i, if i == 1 { None } else { Some(i / 2) })).collect();
         let snapshot = Snapshot { url: "u".into(), title: "t".into(), width: 800, height: 600, nodes, scrolls: vec![], focus: None };
-        let mut events = vec![Event { t: t0, page: 0, data: EventData::Snapshot(snapshot) }];
+        let mut events = vec![Event { t: t0, page: 0, frame: 0, data: EventData::Snapshot(snapshot) }];
         // A moved subtree keeps old ids: ids that go down, parents after their children's ids.
         let moved = vec![node(1500, None), node(7, Some(1500)), node(u32::MAX, Some(7))];
-        events.push(Event { t: t0 + 0.3, page: 0, data: EventData::Mutation(MutationBatch { adds: vec![Addition { parent: 3, before: Some(9), nodes: moved }], ..Default::default() }) });
-        events.extend((0..500).map(|i| Event { t: t0 + 1.0 + i as f64 * 16.7, page: 0, data: EventData::PointerMove { x: i as f64, y: 1.0 } }));
+        events.push(Event { t: t0 + 0.3, page: 0, frame: 0, data: EventData::Mutation(MutationBatch { adds: vec![Addition { parent: 3, before: Some(9), nodes: moved }], ..Default::default() }) });
+        events.extend((0..500).map(|i| Event { t: t0 + 1.0 + i as f64 * 16.7, page: 0, frame: 0, data: EventData::PointerMove { x: i as f64, y: 1.0 } }));
         events
     }
 

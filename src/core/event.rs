@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 /// in the order it first sees nodes, starting at 1; they are never reused within a page.
 pub type NodeId = u32;
 
+/// Identifies a frame of the recorded tab: Chrome's `frameId`, 0 for the tab's top-level
+/// document, unique within the tab for every other frame (an `<iframe>`'s browsing context).
+/// Each frame's document is recorded by its own recorder, with its own node ids.
+pub type FrameId = u32;
+
 /// One thing that happened in a recorded tab.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -18,8 +23,15 @@ pub struct Event {
     pub t: f64,
     /// Which page of the session (0 for the first document, +1 for every navigation).
     pub page: u32,
+    /// Which frame of the page the event happened in (0, the top-level document, is left out).
+    #[serde(default, skip_serializing_if = "is_top")]
+    pub frame: FrameId,
     /// What happened.
     pub data: EventData,
+}
+
+fn is_top(frame: &FrameId) -> bool {
+    *frame == 0
 }
 
 /// What happened, by kind.
@@ -76,6 +88,15 @@ pub enum EventData {
     },
     /// Rules of a stylesheet that lives in the CSSOM changed (see [`SheetRules`]).
     SheetRules(SheetRules),
+    /// The `<iframe>`/`<frame>` element `host` of this document shows the document of frame
+    /// `child` (recorded by that frame's own recorder, in events carrying its [`FrameId`]), from
+    /// now until `host` is removed.
+    FrameHost {
+        /// The frame element.
+        host: NodeId,
+        /// The frame it shows.
+        child: FrameId,
+    },
     /// The `adoptedStyleSheets` of a document or shadow root are now these constructed sheets.
     Adopted {
         /// The document or shadow root.
@@ -373,7 +394,7 @@ mod tests {
     fn sample() -> Event {
         Event {
             t: 1_700_000_000_123.5,
-            page: 1,
+            page: 1, frame: 0,
             data: EventData::Snapshot(Snapshot {
                 url: "http://127.0.0.1/".into(),
                 title: "t".into(),
@@ -408,11 +429,11 @@ mod tests {
     fn events_round_trip_through_json() {
         let events = vec![
             sample(),
-            Event { t: 2.0, page: 0, data: EventData::PointerMove { x: 1.5, y: 2.0 } },
-            Event { t: 3.0, page: 0, data: EventData::Input { target: 3, state: FormState::Masked { filled: true } } },
+            Event { t: 2.0, page: 0, frame: 0, data: EventData::PointerMove { x: 1.5, y: 2.0 } },
+            Event { t: 3.0, page: 0, frame: 0, data: EventData::Input { target: 3, state: FormState::Masked { filled: true } } },
             Event {
                 t: 4.0,
-                page: 0,
+                page: 0, frame: 0,
                 data: EventData::Mutation(MutationBatch {
                     removes: vec![Removal { parent: 1, id: 3 }],
                     adds: vec![],
@@ -449,7 +470,7 @@ mod tests {
         let adopted = EventData::Adopted { target: 9, sheets: vec![2, 1] };
         assert_eq!(serde_json::to_string(&adopted).unwrap(), r#"{"kind":"adopted","target":9,"sheets":[2,1]}"#);
         for data in [rules, all, adopted] {
-            let event = Event { t: 1.0, page: 0, data };
+            let event = Event { t: 1.0, page: 0, frame: 0, data };
             let back: Event = serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
             assert_eq!(back, event);
         }
@@ -469,7 +490,7 @@ mod tests {
         let none = EventData::Selection { anchor: None, focus: None };
         assert_eq!(serde_json::to_string(&none).unwrap(), r#"{"kind":"selection"}"#);
         for data in [frame, media, sel, none] {
-            let event = Event { t: 1.0, page: 0, data };
+            let event = Event { t: 1.0, page: 0, frame: 0, data };
             let back: Event = serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
             assert_eq!(back, event);
         }

@@ -174,7 +174,7 @@ impl SessionFile {
         if let Some(i) = self.events.iter().position(|e| !e.t.is_finite()) {
             return Err(ImportError::Invalid(format!("event {i} has no finite time")));
         }
-        if !self.events.is_empty() && !self.events.iter().any(|e| matches!(e.data, EventData::Snapshot(_))) {
+        if !self.events.is_empty() && !self.events.iter().any(|e| e.frame == 0 && matches!(e.data, EventData::Snapshot(_))) {
             return Err(ImportError::Invalid("the events hold no page snapshot, so nothing could be replayed".into()));
         }
         for (i, e) in self.events.iter().enumerate() {
@@ -247,7 +247,7 @@ mod tests {
     fn file() -> SessionFile {
         let snap = Event {
             t: 10.0,
-            page: 0,
+            page: 0, frame: 0,
             data: EventData::Snapshot(Snapshot {
                 url: "http://127.0.0.1/".into(),
                 title: "T".into(),
@@ -303,6 +303,35 @@ mod tests {
         assert!(SessionFile::parse(&deep).is_err());
     }
 
+    #[test]
+    fn frames_round_trip_and_old_files_without_them_still_read() {
+        let mut f = file();
+        let mut frame_snapshot = f.events[0].clone();
+        frame_snapshot.frame = 12;
+        if let EventData::Snapshot(s) = &mut frame_snapshot.data {
+            s.nodes.push(SerializedNode {
+                id: 2,
+                parent: Some(1),
+                kind: NodeKind::Element(crate::core::event::ElementNode { tag: "iframe".into(), ns: None, attrs: vec![], form: None, css: None }),
+            });
+        }
+        f.events.push(frame_snapshot);
+        f.events.push(Event { t: 11.0, page: 0, frame: 12, data: EventData::FrameHost { host: 2, child: 13 } });
+        f.session.event_count = 3;
+        let json = f.to_json();
+        assert!(json.contains(r#""page":0,"frame":12,"#) && json.contains(r#"{"kind":"frame_host","host":2,"child":13}"#), "{json}");
+        assert_eq!(SessionFile::parse(&json).unwrap(), f);
+        // A file without any "frame" (every file before frames were recorded) is all top-level.
+        let old = file().to_json();
+        assert!(!old.contains("frame"));
+        assert_eq!(SessionFile::parse(&old).unwrap().events[0].frame, 0);
+        // Frame ids are Chrome's, never negative; a file with only a frame's snapshot has no page.
+        assert!(matches!(SessionFile::parse(&json.replace(r#""frame":12"#, r#""frame":-1"#)).unwrap_err(), ImportError::Invalid(_)));
+        let mut only_frame = file();
+        only_frame.events[0].frame = 3;
+        assert!(SessionFile::parse(&only_frame.to_json()).unwrap_err().to_string().contains("no page snapshot"));
+    }
+
     /// A file with two assets sharing a picture's bytes, a stylesheet, and a canvas picture shown
     /// twice.
     fn with_blobs() -> SessionFile {
@@ -311,7 +340,7 @@ mod tests {
         let webp = b"RIFF....WEBPVP8L pixels".to_vec();
         let mut f = file();
         for t in [12.0, 13.0] {
-            f.events.push(Event { t, page: 0, data: EventData::CanvasFrame { target: 1, hash: hash(&webp), width: 2, height: 2 } });
+            f.events.push(Event { t, page: 0, frame: 0, data: EventData::CanvasFrame { target: 1, hash: hash(&webp), width: 2, height: 2 } });
         }
         f.session.event_count = 3;
         f.with_blobs(
@@ -398,7 +427,7 @@ mod tests {
         let unknown = with_blobs().to_json().replace("\"mime\":\"image/png\"", "\"mime\":\"image/png\",\"run\":1");
         assert!(matches!(SessionFile::parse(&unknown).unwrap_err(), ImportError::Invalid(_)));
         let mut loud = file();
-        loud.events.push(Event { t: 11.0, page: 0, data: EventData::Media { target: 1, state: crate::core::event::MediaState { paused: true, time: 0.0, rate: 1.0, muted: false, volume: 7.0 } } });
+        loud.events.push(Event { t: 11.0, page: 0, frame: 0, data: EventData::Media { target: 1, state: crate::core::event::MediaState { paused: true, time: 0.0, rate: 1.0, muted: false, volume: 7.0 } } });
         loud.session.event_count = 2;
         refused(loud, "volume");
     }

@@ -8,6 +8,7 @@ pub mod css;
 pub mod cssom;
 pub mod event;
 pub mod format;
+pub mod frames;
 pub mod ids;
 pub mod mask;
 pub mod player;

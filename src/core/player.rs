@@ -9,7 +9,8 @@ use crate::core::event::{Event, EventData};
 use std::rc::Rc;
 
 use crate::core::assets::AssetUrls;
-use crate::core::vdom::{DomOp, VirtualDom};
+use crate::core::frames::TabDom;
+use crate::core::vdom::DomOp;
 
 /// Whether the clock runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,14 +35,14 @@ pub struct Player {
     position: f64,
     state: PlayState,
     speed: f64,
-    dom: VirtualDom,
+    dom: TabDom,
     /// Models kept along the way (event index, model after the events before it), so a seek
     /// starts from the nearest one instead of the page's snapshot: see [`KEYFRAME_EVENTS`].
-    keyframes: Vec<(usize, VirtualDom)>,
+    keyframes: Vec<(usize, TabDom)>,
     /// Nodes held by all keyframes, bounded by [`KEYFRAME_NODES`].
     keyframe_nodes: usize,
     /// Where [`Player::prepare`] has got to: the next event and the model before it.
-    prepared: Option<(usize, VirtualDom)>,
+    prepared: Option<(usize, TabDom)>,
     /// The session's stored assets, given to every model.
     assets: Rc<AssetUrls>,
 }
@@ -65,7 +66,7 @@ impl Player {
             position: 0.0,
             state: PlayState::Paused,
             speed: 1.0,
-            dom: VirtualDom::default(),
+            dom: TabDom::default(),
             keyframes: Vec::new(),
             keyframe_nodes: 0,
             prepared: None,
@@ -80,8 +81,8 @@ impl Player {
     }
 
     /// An empty model that knows the stored assets.
-    fn fresh_dom(&self) -> VirtualDom {
-        let mut dom = VirtualDom::default();
+    fn fresh_dom(&self) -> TabDom {
+        let mut dom = TabDom::default();
         dom.set_assets(self.assets.clone());
         dom
     }
@@ -106,8 +107,8 @@ impl Player {
         self.speed
     }
 
-    /// The model of the document shown now.
-    pub fn dom(&self) -> &VirtualDom {
+    /// The model of the documents shown now.
+    pub fn dom(&self) -> &TabDom {
         &self.dom
     }
 
@@ -116,7 +117,7 @@ impl Player {
         self.events
             .iter()
             .filter_map(|e| match &e.data {
-                EventData::Snapshot(s) => Some((e.page, e.t - self.started_at, s.url.clone())),
+                EventData::Snapshot(s) if e.frame == 0 => Some((e.page, e.t - self.started_at, s.url.clone())),
                 _ => None,
             })
             .collect()
@@ -168,11 +169,11 @@ impl Player {
         let at = if at.is_nan() { 0.0 } else { at.clamp(0.0, self.duration) };
         // The first snapshot comes a little after the session starts (the recorder is injected
         // after `start`): before it, show the page as it was first recorded, not a blank frame.
-        let first_snapshot = self.events.iter().find(|e| matches!(e.data, EventData::Snapshot(_))).map(|e| e.t);
+        let first_snapshot = self.events.iter().find(|e| starts_page(e)).map(|e| e.t);
         let target = (self.started_at + at).max(first_snapshot.unwrap_or(f64::NEG_INFINITY));
         // Events up to and including `target`; start from the last snapshot among them.
         let end = self.events.partition_point(|e| e.t <= target);
-        let start = self.events[..end].iter().rposition(|e| matches!(e.data, EventData::Snapshot(_)));
+        let start = self.events[..end].iter().rposition(starts_page);
         // The nearest keyframe after the page's snapshot and not past the target.
         let keyframe = start.and_then(|s| {
             let k = self.keyframes.partition_point(|(at, _)| *at <= end);
@@ -189,7 +190,7 @@ impl Player {
                 }
                 None => {
                     self.dom = self.fresh_dom();
-                    s
+                    self.first_of_page(s)
                 }
             },
             None => {
@@ -214,9 +215,22 @@ impl Player {
     }
 }
 
+/// Whether `event` starts a page: a snapshot of the top-level document (a frame's snapshot
+/// starts only that frame's document).
+fn starts_page(event: &Event) -> bool {
+    event.frame == 0 && matches!(event.data, EventData::Snapshot(_))
+}
+
 impl Player {
+    /// The first of the events of the page that the snapshot at `snapshot` starts: the events
+    /// of that page just before it (its frames' recorders may have sent theirs first).
+    fn first_of_page(&self, snapshot: usize) -> usize {
+        let page = self.events[snapshot].page;
+        self.events[..snapshot].iter().rposition(|e| e.page != page).map_or(0, |i| i + 1)
+    }
+
     /// Keeps `dom` as the keyframe before event `at`, if memory allows.
-    fn keep_keyframe(&mut self, at: usize, dom: &VirtualDom) {
+    fn keep_keyframe(&mut self, at: usize, dom: &TabDom) {
         let k = self.keyframes.partition_point(|(i, _)| *i < at);
         if self.keyframes.get(k).is_some_and(|(i, _)| *i == at) {
             return;
@@ -282,7 +296,7 @@ mod tests {
         body.parent = Some(2);
         Event {
             t,
-            page,
+            page, frame: 0,
             data: EventData::Snapshot(Snapshot {
                 url: format!("http://127.0.0.1/{page}"),
                 title: String::new(),
@@ -302,7 +316,7 @@ mod tests {
     }
 
     fn mutation(t: f64, batch: MutationBatch) -> Event {
-        Event { t, page: 0, data: EventData::Mutation(batch) }
+        Event { t, page: 0, frame: 0, data: EventData::Mutation(batch) }
     }
 
     fn session() -> Vec<Event> {
@@ -311,7 +325,7 @@ mod tests {
             mutation(T0 + 100.0, MutationBatch { adds: vec![Addition { parent: 3, before: Some(4), nodes: vec![el(5, 3, "div", &[("id", "a")])] }], ..Default::default() }),
             mutation(T0 + 200.0, MutationBatch { attrs: vec![AttributeChange { id: 3, name: "class".into(), value: Some("dark".into()) }], ..Default::default() }),
             mutation(T0 + 300.0, MutationBatch { texts: vec![TextChange { id: 4, text: "bye".into() }], removes: vec![Removal { parent: 3, id: 5 }], ..Default::default() }),
-            Event { t: T0 + 400.0, page: 0, data: EventData::Click { target: Some(3), x: 5.0, y: 6.0 } },
+            Event { t: T0 + 400.0, page: 0, frame: 0, data: EventData::Click { target: Some(3), x: 5.0, y: 6.0 } },
         ]
     }
 
@@ -368,7 +382,7 @@ mod tests {
                 }
                 _ => {}
             }
-            events.push(Event { t, page, data: EventData::Mutation(batch) });
+            events.push(Event { t, page, frame: 0, data: EventData::Mutation(batch) });
         }
         events
     }
@@ -598,9 +612,9 @@ mod tests {
         ];
         let mut p = Player::new(events, T0, 100.0);
         assert_eq!(texts_of(&p.seek(25.0), 7), vec!["a{b:url(\"http://127.0.0.1/static/x.png\")}".to_string()]);
-        assert_eq!(p.dom().base_url(), "http://127.0.0.1/static/");
+        assert_eq!(p.dom().top().base_url(), "http://127.0.0.1/static/");
         assert_eq!(texts_of(&p.seek(35.0), 7), vec!["a{b:url(\"http://127.0.0.1/x.png\")}".to_string()]);
-        assert_eq!(p.dom().base_url(), "http://127.0.0.1/0");
+        assert_eq!(p.dom().top().base_url(), "http://127.0.0.1/0");
     }
 
     fn frames_of(ops: &[DomOp]) -> Vec<(NodeId, String)> {
@@ -614,7 +628,7 @@ mod tests {
 
     #[test]
     fn seeking_shows_the_latest_canvas_frame_at_or_before_the_time() {
-        let frame = |t: f64, target: NodeId, hash: &str| Event { t, page: 0, data: EventData::CanvasFrame { target, hash: hash.repeat(64), width: 300, height: 150 } };
+        let frame = |t: f64, target: NodeId, hash: &str| Event { t, page: 0, frame: 0, data: EventData::CanvasFrame { target, hash: hash.repeat(64), width: 300, height: 150 } };
         let events = vec![
             snapshot(0, T0, &[]),
             add(T0 + 10.0, 3, vec![el(5, 3, "canvas", &[("width", "300")]), el(6, 3, "canvas", &[])]),
@@ -647,10 +661,11 @@ mod tests {
 
     #[test]
     fn media_state_and_selection_follow_the_recording() {
-        let media = |t: f64, paused: bool, time: f64| Event { t, page: 0, data: EventData::Media { target: 5, state: MediaState { paused, time, rate: 1.5, muted: true, volume: 0.25 } } };
+        let media = |t: f64, paused: bool, time: f64| Event { t, page: 0, frame: 0, data: EventData::Media { target: 5, state: MediaState { paused, time, rate: 1.5, muted: true, volume: 0.25 } } };
         let select = |t: f64, a: Option<(NodeId, u32)>, f: Option<(NodeId, u32)>| Event {
             t,
             page: 0,
+            frame: 0,
             data: EventData::Selection { anchor: a.map(|(node, offset)| SelectionPoint { node, offset }), focus: f.map(|(node, offset)| SelectionPoint { node, offset }) },
         };
         let events = vec![
@@ -681,8 +696,8 @@ mod tests {
 
     #[test]
     fn focus_shows_its_ring_for_text_fields_and_after_keyboard_use() {
-        let focus = |t: f64, id: NodeId| Event { t, page: 0, data: EventData::Focus { target: Some(id) } };
-        let pointer = |t: f64| Event { t, page: 0, data: EventData::PointerMove { x: 1.0, y: 2.0 } };
+        let focus = |t: f64, id: NodeId| Event { t, page: 0, frame: 0, data: EventData::Focus { target: Some(id) } };
+        let pointer = |t: f64| Event { t, page: 0, frame: 0, data: EventData::PointerMove { x: 1.0, y: 2.0 } };
         let events = vec![
             snapshot(0, T0, &[]),
             add(T0 + 1.0, 3, vec![el(5, 3, "button", &[]), el(6, 3, "input", &[("type", "email")]), el(7, 3, "div", &[("contenteditable", "")]), el(8, 3, "input", &[("type", "checkbox")])]),

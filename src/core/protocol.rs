@@ -62,6 +62,10 @@ pub enum CaptureMessage {
         session: Option<String>,
         /// Its page index, if it had started.
         page: Option<u32>,
+        /// In a frame: its position in its parent's `window.frames` (which the parent's
+        /// recorder maps to its `<iframe>` element), when it could tell.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<u32>,
     },
     /// A batch of events.
     Events {
@@ -115,6 +119,13 @@ pub enum WorkerMessage {
     },
     /// Flush, stop and answer `Stopped`.
     Stop,
+    /// To a parent frame's recorder: its `window.frames[index]` is recorded as frame `frame`.
+    ChildFrame {
+        /// The child's frame id.
+        frame: u32,
+        /// The child's position in the parent's `window.frames`.
+        index: u32,
+    },
 }
 
 /// Largest part of an export sent in one message (characters); Chrome refuses messages past 64 MiB.
@@ -146,5 +157,11 @@ mod tests {
         assert_eq!(hand, m);
         let w: WorkerMessage = serde_json::from_str(r#"{"type":"record","session":"s","page":3}"#).unwrap();
         assert_eq!(w, WorkerMessage::Record { session: "s".into(), page: 3 });
+        let w: WorkerMessage = serde_json::from_str(r#"{"type":"child_frame","frame":9,"index":1}"#).unwrap();
+        assert_eq!(w, WorkerMessage::ChildFrame { frame: 9, index: 1 });
+        // A top-level recorder's hello has no index, a frame's has one.
+        let hello: CaptureMessage = serde_json::from_str(r#"{"type":"hello","session":null,"page":null}"#).unwrap();
+        assert_eq!(hello, CaptureMessage::Hello { session: None, page: None, index: None });
+        assert_eq!(serde_json::to_string(&CaptureMessage::Hello { session: None, page: None, index: Some(2) }).unwrap(), r#"{"type":"hello","session":null,"page":null,"index":2}"#);
     }
 }

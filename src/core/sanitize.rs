@@ -19,6 +19,9 @@ pub const ORIGINAL_HREF_ATTR: &str = "data-tabreel-href";
 /// `data-tabreel-recorded-<name>`, for inspection and comparison.
 pub const RECORDED_ATTR_PREFIX: &str = "data-tabreel-recorded-";
 
+/// The `sandbox` a replayed `<iframe>` that had one gets: as strict as the replay frame's own.
+pub const REPLAYED_FRAME_SANDBOX: &str = "allow-same-origin";
+
 /// An element as the player builds it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SafeElement {
@@ -79,6 +82,13 @@ pub fn sanitize_element(tag: &str, attrs: &[(String, String)], css: Option<&str>
 /// ([`RECORDED_ATTR_PREFIX`]). `tag` is lower case.
 pub fn replay_attribute(tag: &str, name: &str, value: &str, base: &str, assets: &AssetUrls) -> Option<((String, String), Option<(String, String)>)> {
     let (name, value) = sanitize_attribute(tag, name, value)?;
+    if matches!(tag, "iframe" | "frame") && name.eq_ignore_ascii_case("sandbox") {
+        // A recorded sandbox could take away the same origin the renderer needs to write the
+        // frame's recorded document into it; every nested frame inherits the replay frame's
+        // sandbox (no scripts, no forms, no popups, no navigation) whatever its attribute says.
+        let recorded = (format!("{RECORDED_ATTR_PREFIX}sandbox"), value);
+        return Some(((name, REPLAYED_FRAME_SANDBOX.into()), Some(recorded)));
+    }
     if assets.is_empty() || !names_assets(tag, &name) {
         return Some(((name, value), None));
     }
@@ -166,6 +176,21 @@ mod tests {
     fn frames_meta_refresh_and_srcdoc_are_neutralised() {
         assert_eq!(sanitize_element("iframe", &[a("src", "https://x/"), a("srcdoc", "<script>"), a("width", "3")], None, PAGE, &AssetUrls::default()).attrs, vec![a("width", "3")]);
         assert_eq!(sanitize_element("meta", &[a("http-equiv", "refresh"), a("content", "0;url=https://x")], None, PAGE, &AssetUrls::default()).attrs, vec![a("content", "0;url=https://x")]);
+    }
+
+    #[test]
+    fn a_recorded_frame_sandbox_cannot_make_the_frame_unreachable_or_looser() {
+        // `sandbox=""` would give the replayed frame an opaque origin the renderer cannot write
+        // into; `allow-scripts` would not apply anyway (nested frames inherit the replay frame's
+        // flags), but is not kept either.
+        for recorded in ["", "allow-scripts allow-popups"] {
+            let e = sanitize_element("iframe", &[a("sandbox", recorded), a("id", "f")], None, PAGE, &AssetUrls::default());
+            assert_eq!(e.attrs, vec![a("sandbox", REPLAYED_FRAME_SANDBOX), a("data-tabreel-recorded-sandbox", recorded), a("id", "f")]);
+        }
+        let changed = replay_attribute("iframe", "SANDBOX", "allow-top-navigation", PAGE, &AssetUrls::default()).unwrap();
+        assert_eq!(changed.0 .1, REPLAYED_FRAME_SANDBOX);
+        // Other elements keep theirs as recorded.
+        assert_eq!(sanitize_element("div", &[a("sandbox", "")], None, PAGE, &AssetUrls::default()).attrs, vec![a("sandbox", "")]);
     }
 
     #[test]

@@ -17,7 +17,7 @@
 
 use crate::core::ids::IdMap;
 
-use crate::core::event::{Event, EventData, FormState, MediaState, MutationBatch, NodeId, NodeKind, SelectionPoint, SerializedNode, ShadowMode, SheetRef, SheetRules, Snapshot};
+use crate::core::event::{Event, EventData, FormState, FrameId, MediaState, MutationBatch, NodeId, NodeKind, SelectionPoint, SerializedNode, ShadowMode, SheetRef, SheetRules, Snapshot};
 use std::rc::Rc;
 
 use crate::core::assets::{names_assets, AssetUrls};
@@ -193,6 +193,18 @@ pub enum DomOp {
         /// Anchor and focus.
         range: Option<(SelectionPoint, SelectionPoint)>,
     },
+    /// The operations that follow (up to the next `Frame`) are for the document of `frame`,
+    /// which the element `host` of frame `parent` shows; node ids are that frame's own. Frame 0
+    /// is the top-level document (`parent` and `host` then mean nothing). Every list of
+    /// operations starts in frame 0. Positions (`Pointer`, `Click`) are in the frame's viewport.
+    Frame {
+        /// The frame.
+        frame: FrameId,
+        /// The frame whose document holds the host.
+        parent: FrameId,
+        /// The `<iframe>` (or `<frame>`) element showing the frame's document.
+        host: NodeId,
+    },
 }
 
 /// Text shown in a masked field that held something: fixed, so it reveals no length.
@@ -252,6 +264,10 @@ pub struct VirtualDom {
     media: IdMap<NodeId, MediaState>,
     /// The selection: anchor and focus.
     selection: Option<(SelectionPoint, SelectionPoint)>,
+    /// `<iframe>`/`<frame>` elements in the model and the frame each shows.
+    hosts: IdMap<NodeId, FrameId>,
+    /// Frames whose host elements were inserted since [`Self::take_new_hosts`] was last called.
+    new_hosts: Vec<FrameId>,
 }
 
 impl VirtualDom {
@@ -298,6 +314,23 @@ impl VirtualDom {
     /// Title recorded with the current page's snapshot.
     pub fn title(&self) -> &str {
         &self.title
+    }
+
+    /// The frames linked to their hosts since the last call: their documents go in next.
+    pub fn take_new_hosts(&mut self) -> Vec<FrameId> {
+        std::mem::take(&mut self.new_hosts)
+    }
+
+    /// The element showing `frame`'s document, if the model has one.
+    pub fn host_of(&self, frame: FrameId) -> Option<NodeId> {
+        self.hosts.iter().filter(|(_, f)| **f == frame).map(|(id, _)| *id).min()
+    }
+
+    /// The frames that elements of the model show.
+    pub fn hosted_frames(&self) -> Vec<FrameId> {
+        let mut frames: Vec<(NodeId, FrameId)> = self.hosts.iter().map(|(id, f)| (*id, *f)).collect();
+        frames.sort_unstable();
+        frames.into_iter().map(|(_, f)| f).collect()
     }
 
     /// Number of nodes in the model.
@@ -399,6 +432,7 @@ impl VirtualDom {
                 self.selection = range;
                 ops.push(DomOp::Select { range });
             }
+            EventData::FrameHost { host, child } => self.link_host(*host, *child),
             EventData::Adopted { target, sheets } => {
                 let is_root = self.nodes.get(target).is_some_and(|n| matches!(n.kind, NodeKind::Document | NodeKind::ShadowRoot { .. }));
                 if is_root {
@@ -466,6 +500,7 @@ impl VirtualDom {
             url: snapshot.url.clone(),
             title: snapshot.title.clone(),
             assets: self.assets.clone(),
+            quiet: self.quiet,
             ..Default::default()
         };
         let root = snapshot.nodes.first().map(|n| n.id);
@@ -581,6 +616,18 @@ impl VirtualDom {
         Some(root.id)
     }
 
+    /// Remembers that the `<iframe>`/`<frame>` `host` shows `child`'s document (any other element,
+    /// or an unknown one, shows nothing).
+    fn link_host(&mut self, host: NodeId, child: FrameId) {
+        let is_frame = matches!(self.nodes.get(&host), Some(VNode { kind: NodeKind::Element(e), .. })
+            if e.ns.is_none() && (e.tag.eq_ignore_ascii_case("iframe") || e.tag.eq_ignore_ascii_case("frame")));
+        if is_frame {
+            self.hosts.retain(|_, f| *f != child);
+            self.hosts.insert(host, child);
+            self.new_hosts.push(child);
+        }
+    }
+
     /// Whether `parent` can take a child of this kind: a shadow root only under an element that
     /// has none yet.
     fn can_hold(&self, parent: NodeId, kind: &NodeKind) -> bool {
@@ -610,6 +657,7 @@ impl VirtualDom {
                 self.scrolls.remove(&n);
                 self.owner_rules.remove(&n);
                 self.adopted.remove(&n);
+                self.hosts.remove(&n);
                 if self.focus == Some(n) {
                     self.focus = None;
                 }
@@ -722,7 +770,8 @@ impl VirtualDom {
         ops
     }
 
-    fn render_into(&self, ops: &mut Vec<DomOp>) {
+    /// [`Self::render`], appending to `ops`.
+    pub fn render_into(&self, ops: &mut Vec<DomOp>) {
         let Some(doc) = self.document else { return };
         let Some(root) = self.nodes.get(&doc) else { return };
         let doctype = root.children.iter().find_map(|c| match &self.nodes[c].kind {
@@ -892,7 +941,7 @@ mod tests {
         SerializedNode { id, parent: Some(host), kind: NodeKind::ShadowRoot { mode: ShadowMode::Open } }
     }
     fn event(data: EventData) -> Event {
-        Event { t: 0.0, page: 0, data }
+        Event { t: 0.0, page: 0, frame: 0, data }
     }
     fn snapshot(nodes: Vec<SerializedNode>) -> Event {
         event(EventData::Snapshot(Snapshot { url: String::new(), title: String::new(), width: 1, height: 1, nodes, scrolls: vec![], focus: None }))

@@ -255,11 +255,11 @@ mod tests {
 
     fn snapshot_event(nodes: Vec<SerializedNode>) -> Event {
         let snapshot = Snapshot { url: String::new(), title: String::new(), width: 0, height: 0, nodes, scrolls: vec![], focus: None };
-        Event { t: 0.0, page: 0, data: EventData::Snapshot(snapshot) }
+        Event { t: 0.0, page: 0, frame: 0, data: EventData::Snapshot(snapshot) }
     }
 
     fn mutation_event(batch: MutationBatch) -> Event {
-        Event { t: 0.0, page: 0, data: EventData::Mutation(batch) }
+        Event { t: 0.0, page: 0, frame: 0, data: EventData::Mutation(batch) }
     }
 
     /// The outline a replay of a synchronous snapshot of `dom` shows now.

@@ -59,6 +59,14 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = get, catch)]
     pub async fn tabs_get(tab_id: f64) -> Result<JsValue, JsValue>;
 
+    /// `chrome.webNavigation.getFrame(details)`: one frame of a tab (its parent, URL, …).
+    #[wasm_bindgen(js_namespace = ["chrome", "webNavigation"], js_name = getFrame, catch)]
+    pub async fn web_navigation_get_frame(details: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `chrome.webNavigation.getAllFrames(details)`: the frames of a tab.
+    #[wasm_bindgen(js_namespace = ["chrome", "webNavigation"], js_name = getAllFrames, catch)]
+    pub async fn web_navigation_get_all_frames(details: &JsValue) -> Result<JsValue, JsValue>;
+
     /// `chrome.tabs.query(queryInfo)`.
     #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = query, catch)]
     pub async fn tabs_query(query: &JsValue) -> Result<JsValue, JsValue>;

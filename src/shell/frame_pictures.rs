@@ -47,9 +47,11 @@ struct Inner {
     /// The background rule of each canvas showing a picture, by its `data-tabreel-picture`.
     rules: std::collections::BTreeMap<u32, String>,
     next_mark: u32,
-    /// The adopted sheet holding `rules` (of the frame's realm), and whether it needs rewriting.
-    sheet: Option<JsValue>,
-    dirty: bool,
+    /// Bumped whenever `rules` change.
+    version: u64,
+    /// Per replayed document (the top-level one and every frame's): the adopted sheet holding
+    /// `rules` (of that document's realm) and the `version` of `rules` it holds.
+    sheets: Vec<(web_sys::Document, JsValue, u64)>,
 }
 
 /// The session's pictures, shared with the decodes in flight.
@@ -67,27 +69,34 @@ impl Pictures {
         let mut inner = self.0.borrow_mut();
         inner.wanted.clear();
         inner.rules.clear();
-        inner.sheet = None;
-        inner.dirty = false;
+        inner.sheets.clear();
+        inner.version += 1;
     }
 
-    /// Keeps the background rules adopted by the frame document (after the page's own adopted
-    /// sheets, which the player sets as recorded), up to date.
+    /// Keeps the background rules adopted by a replayed document (after the page's own adopted
+    /// sheets, which the player sets as recorded), up to date. The rules of every document's
+    /// canvases are in each sheet (their marks are unique across documents).
     pub fn ensure_sheet(&self, doc: &web_sys::Document, win: &web_sys::Window) -> Option<()> {
         let mut inner = self.0.borrow_mut();
-        if inner.rules.is_empty() && inner.sheet.is_none() {
+        let at = inner.sheets.iter().position(|(d, _, _)| d == doc);
+        if inner.rules.is_empty() && at.is_none() {
             return Some(());
         }
-        if inner.sheet.is_none() {
-            let ctor: js_sys::Function = js_sys::Reflect::get(win, &"CSSStyleSheet".into()).ok()?.dyn_into().ok()?;
-            inner.sheet = Some(js_sys::Reflect::construct(&ctor, &js_sys::Array::new()).ok()?);
-            inner.dirty = true;
-        }
-        let sheet = inner.sheet.clone()?;
-        if inner.dirty {
+        let at = match at {
+            Some(at) => at,
+            None => {
+                let ctor: js_sys::Function = js_sys::Reflect::get(win, &"CSSStyleSheet".into()).ok()?.dyn_into().ok()?;
+                let sheet = js_sys::Reflect::construct(&ctor, &js_sys::Array::new()).ok()?;
+                inner.sheets.push((doc.clone(), sheet, u64::MAX));
+                inner.sheets.len() - 1
+            }
+        };
+        let version = inner.version;
+        let sheet = inner.sheets[at].1.clone();
+        if inner.sheets[at].2 != version {
             let text = format!("@layer tabreel-ua {{ {} }}", inner.rules.values().cloned().collect::<Vec<_>>().join(" "));
             call(&sheet, "replaceSync", &[text.into()])?;
-            inner.dirty = false;
+            inner.sheets[at].2 = version;
         }
         let list = doc.adopted_style_sheets();
         if !list.includes(&sheet, 0) {
@@ -118,7 +127,7 @@ impl Pictures {
         );
         if inner.rules.get(&mark) != Some(&rule) {
             inner.rules.insert(mark, rule);
-            inner.dirty = true;
+            inner.version += 1;
         }
         Some(())
     }

@@ -24,7 +24,8 @@ use web_sys::{Document, Element, HtmlElement, HtmlIFrameElement, HtmlInputElemen
 
 use crate::core::assets::{AssetUrls, CSS_MIME};
 use crate::core::format::SessionFile;
-use crate::core::event::{FormState, NodeId, ShadowMode, SheetRef, SheetRules};
+use crate::core::event::{FormState, FrameId, NodeId, ShadowMode, SheetRef, SheetRules};
+use crate::core::frames::MAX_FRAME_DEPTH;
 use crate::core::player::{PlayState, Player};
 use crate::core::vdom::{DomOp, MASK_PLACEHOLDER};
 use crate::shell::error::{Context, ShellError};
@@ -56,76 +57,24 @@ pub fn player_main() {
     });
 }
 
-/// Applies [`DomOp`]s to the replay frame.
-pub struct Renderer {
-    frame: HtmlIFrameElement,
-    stage: HtmlElement,
-    pointer: HtmlElement,
+/// One replayed document: the top-level one, or a frame's (written into its host `<iframe>`,
+/// which has no source and is same-origin with the replay page, inheriting its sandbox).
+#[derive(Default)]
+struct Doc {
     doc: Option<Document>,
     nodes: HashMap<NodeId, Node>,
     document_id: Option<NodeId>,
-    /// Constructed stylesheets (of the frame's realm), by the recording's sheet ids.
+    /// Constructed stylesheets (of this document's realm), by the recording's sheet ids.
     sheets: HashMap<u32, web_sys::CssStyleSheet>,
-    size: (u32, u32),
-    /// The recorded pointer position and focus (with whether its ring shows).
-    pointer_at: Option<(f64, f64)>,
+    /// The recorded focus in this document (with whether its ring shows).
     focus: Option<(NodeId, bool)>,
     marks: Marks,
     frame_css: FrameCss,
-    /// Recorded canvas and video pictures.
-    pub pictures: Pictures,
-    /// Operations the browser refused (malformed names and the like), for diagnostics.
-    pub refused: u32,
+    /// For a frame: the frame and element that show it.
+    host: Option<(FrameId, NodeId)>,
 }
 
-impl Renderer {
-    /// A renderer over the page's frame, stage and pointer elements.
-    pub fn new(frame: HtmlIFrameElement, stage: HtmlElement, pointer: HtmlElement) -> Renderer {
-        Renderer {
-            frame,
-            stage,
-            pointer,
-            doc: None,
-            nodes: HashMap::new(),
-            document_id: None,
-            size: (0, 0),
-            pointer_at: None,
-            focus: None,
-            marks: Marks::default(),
-            frame_css: FrameCss::default(),
-            sheets: HashMap::new(),
-            pictures: Pictures::default(),
-            refused: 0,
-        }
-    }
-
-    /// Applies operations in order; an operation the browser refuses is skipped and counted.
-    pub fn apply(&mut self, ops: &[DomOp]) {
-        for op in ops {
-            if self.apply_one(op).is_none() {
-                self.refused += 1;
-            }
-        }
-        if !ops.is_empty() {
-            self.refresh();
-        }
-    }
-
-    /// What depends on the whole document: the replay's own rules and the interaction marks.
-    fn refresh(&mut self) {
-        self.ensure_frame_css();
-        let Some(doc) = self.doc.clone() else { return };
-        let focused = self.focus.and_then(|(id, visible)| Some((self.element(id)?.clone(), visible)));
-        self.marks.show(&doc, self.pointer_at, focused);
-    }
-
-    fn ensure_frame_css(&mut self) {
-        if let (Some(doc), Some(win)) = (&self.doc, self.frame.content_window()) {
-            self.frame_css.ensure(doc, &win);
-            self.pictures.ensure_sheet(doc, &win);
-        }
-    }
-
+impl Doc {
     fn node(&self, id: NodeId) -> Option<&Node> {
         self.nodes.get(&id)
     }
@@ -135,10 +84,145 @@ impl Renderer {
         (node.node_type() == Node::ELEMENT_NODE).then(|| node.unchecked_ref::<Element>())
     }
 
+    fn window(&self) -> Option<web_sys::Window> {
+        self.doc.as_ref()?.default_view()
+    }
+}
+
+/// Applies [`DomOp`]s to the replay frame and the frames inside it.
+pub struct Renderer {
+    frame: HtmlIFrameElement,
+    stage: HtmlElement,
+    pointer: HtmlElement,
+    /// Every replayed document, by frame (0: the top-level document).
+    docs: HashMap<FrameId, Doc>,
+    /// The frame the operations being applied address ([`DomOp::Frame`]).
+    scope: FrameId,
+    size: (u32, u32),
+    /// The recorded pointer position, in the viewport of a frame.
+    pointer_at: Option<(FrameId, f64, f64)>,
+    /// Recorded canvas and video pictures (of every document).
+    pub pictures: Pictures,
+    /// Operations the browser refused (malformed names and the like), for diagnostics.
+    pub refused: u32,
+}
+
+impl Renderer {
+    /// A renderer over the page's frame, stage and pointer elements.
+    pub fn new(frame: HtmlIFrameElement, stage: HtmlElement, pointer: HtmlElement) -> Renderer {
+        Renderer { frame, stage, pointer, docs: HashMap::new(), scope: 0, size: (0, 0), pointer_at: None, pictures: Pictures::default(), refused: 0 }
+    }
+
+    /// Applies operations in order; an operation the browser refuses is skipped and counted.
+    pub fn apply(&mut self, ops: &[DomOp]) {
+        self.scope = 0;
+        for op in ops {
+            if self.apply_one(op).is_none() {
+                self.refused += 1;
+            }
+        }
+        self.scope = 0;
+        if !ops.is_empty() {
+            self.refresh();
+        }
+    }
+
+    /// What depends on whole documents: the replay's own rules and the interaction marks. The
+    /// pointer hovers in the frame it is in and, through their hosts, in the frames around it.
+    fn refresh(&mut self) {
+        let frames: Vec<FrameId> = self.docs.keys().copied().collect();
+        let pointer = self.pointer_at.and_then(|(f, x, y)| self.offset(f).map(|(ox, oy)| (f, x + ox, y + oy)));
+        for f in frames {
+            self.ensure_frame_css(f);
+            let under = pointer.filter(|(p, _, _)| self.encloses(f, *p)).and_then(|(_, x, y)| self.offset(f).map(|(ox, oy)| (x - ox, y - oy)));
+            let Some(d) = self.docs.get_mut(&f) else { continue };
+            let Some(doc) = d.doc.clone() else { continue };
+            let focused = d.focus.and_then(|(id, visible)| Some((d.element(id)?.clone(), visible)));
+            d.marks.show(&doc, under, focused);
+        }
+    }
+
+    /// Whether `outer` is `inner` or a frame around it.
+    fn encloses(&self, outer: FrameId, inner: FrameId) -> bool {
+        let mut f = inner;
+        for _ in 0..=MAX_FRAME_DEPTH {
+            if f == outer {
+                return true;
+            }
+            match self.docs.get(&f).and_then(|d| d.host) {
+                Some((parent, _)) => f = parent,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// Where `frame`'s viewport is in the top-level document's (its hosts' content boxes).
+    fn offset(&self, frame: FrameId) -> Option<(f64, f64)> {
+        let (mut x, mut y, mut f) = (0.0, 0.0, frame);
+        for _ in 0..=MAX_FRAME_DEPTH {
+            if f == 0 {
+                return Some((x, y));
+            }
+            let (parent, host) = self.docs.get(&f)?.host?;
+            let host = self.docs.get(&parent)?.element(host)?;
+            let rect = host.get_bounding_client_rect();
+            let style = host.owner_document()?.default_view()?.get_computed_style(host).ok()??;
+            let padding = |side: &str| style.get_property_value(&format!("padding-{side}")).ok().and_then(|v| v.trim_end_matches("px").parse::<f64>().ok()).unwrap_or(0.0);
+            x += rect.left() + host.client_left() as f64 + padding("left");
+            y += rect.top() + host.client_top() as f64 + padding("top");
+            f = parent;
+        }
+        None
+    }
+
+    fn ensure_frame_css(&mut self, frame: FrameId) {
+        if let Some(d) = self.docs.get_mut(&frame) {
+            if let (Some(doc), Some(win)) = (d.doc.clone(), d.window()) {
+                d.frame_css.ensure(&doc, &win);
+                self.pictures.ensure_sheet(&doc, &win);
+            }
+        }
+    }
+
+    fn cur(&self) -> Option<&Doc> {
+        self.docs.get(&self.scope)
+    }
+
+    fn cur_mut(&mut self) -> &mut Doc {
+        self.docs.entry(self.scope).or_default()
+    }
+
+    fn node(&self, id: NodeId) -> Option<&Node> {
+        self.cur()?.node(id)
+    }
+
+    fn element(&self, id: NodeId) -> Option<&Element> {
+        self.cur()?.element(id)
+    }
+
+    /// The document to write the current frame's recorded document into: the replay frame's for
+    /// the top-level document, else its host's (same-origin: the host has no source).
+    fn target_document(&self) -> Option<Document> {
+        if self.scope == 0 {
+            return self.frame.content_document();
+        }
+        let (parent, host) = self.cur()?.host?;
+        let host = self.docs.get(&parent)?.element(host)?;
+        let doc = js_sys::Reflect::get(host, &"contentDocument".into()).ok()?;
+        (!doc.is_null() && !doc.is_undefined()).then(|| doc.unchecked_into())
+    }
+
     fn apply_one(&mut self, op: &DomOp) -> Option<()> {
         match op {
+            DomOp::Frame { frame, parent, host } => {
+                self.scope = *frame;
+                if *frame != 0 {
+                    self.cur_mut().host = Some((*parent, *host));
+                }
+            }
             DomOp::Reset { document, doctype } => {
-                let doc = self.frame.content_document()?;
+                let doc = self.target_document()?;
                 let html_doc: &web_sys::HtmlDocument = doc.unchecked_ref();
                 html_doc.open().ok()?;
                 let markup = format!("{}<html><head></head><body></body></html>", doctype.as_deref().unwrap_or(""));
@@ -147,33 +231,34 @@ impl Renderer {
                 if let Some(html) = doc.document_element() {
                     doc.remove_child(&html).ok()?;
                 }
-                self.nodes.clear();
-                self.marks.forget();
-                self.frame_css.forget();
-                self.pointer_at = None;
-                self.focus = None;
-                self.sheets.clear();
-                self.pictures.forget_elements();
+                if self.scope == 0 {
+                    // Every frame's document went with the old one.
+                    self.docs.clear();
+                    self.pointer_at = None;
+                    self.pictures.forget_elements();
+                }
+                let host = self.cur().and_then(|d| d.host);
                 let _ = js_sys::Reflect::set(&doc, &"adoptedStyleSheets".into(), &js_sys::Array::new());
-                self.nodes.insert(*document, doc.clone().into());
-                self.document_id = Some(*document);
-                self.doc = Some(doc);
+                let mut fresh = Doc { host, document_id: Some(*document), ..Doc::default() };
+                fresh.nodes.insert(*document, doc.clone().into());
+                fresh.doc = Some(doc);
+                self.docs.insert(self.scope, fresh);
             }
             DomOp::CreateElement { id, tag, ns } => {
-                let doc = self.doc.as_ref()?;
+                let doc = self.cur()?.doc.as_ref()?;
                 let el = match ns {
                     Some(ns) => doc.create_element_ns(Some(ns), tag).ok()?,
                     None => doc.create_element(tag).ok()?,
                 };
-                self.nodes.insert(*id, el.into());
+                self.cur_mut().nodes.insert(*id, el.into());
             }
             DomOp::CreateText { id, text } => {
-                let node = self.doc.as_ref()?.create_text_node(text);
-                self.nodes.insert(*id, node.into());
+                let node = self.cur()?.doc.as_ref()?.create_text_node(text);
+                self.cur_mut().nodes.insert(*id, node.into());
             }
             DomOp::CreateComment { id, text } => {
-                let node = self.doc.as_ref()?.create_comment(text);
-                self.nodes.insert(*id, node.into());
+                let node = self.cur()?.doc.as_ref()?.create_comment(text);
+                self.cur_mut().nodes.insert(*id, node.into());
             }
             DomOp::SetAttribute { id, name, value } => {
                 let el = self.element(*id)?;
@@ -202,8 +287,9 @@ impl Renderer {
                         let _ = parent.remove_child(node);
                     }
                 }
+                let d = self.cur_mut();
                 for n in subtree {
-                    self.nodes.remove(n);
+                    d.nodes.remove(n);
                 }
             }
             DomOp::AttachShadow { host, id, mode } => {
@@ -221,34 +307,36 @@ impl Renderer {
                         root
                     }
                 };
-                self.nodes.insert(*id, root.into());
+                self.cur_mut().nodes.insert(*id, root.into());
             }
             DomOp::SheetRules(change) => self.sheet_rules(change)?,
             DomOp::Adopt { id, sheets } => {
-                if Some(*id) == self.document_id {
+                let d = self.docs.get_mut(&self.scope)?;
+                if Some(*id) == d.document_id {
                     // The replay's own adopted sheet, if it has one, goes back after the batch.
-                    if let Some(doc) = &self.doc {
-                        self.frame_css.withdraw_adopted(doc);
+                    if let Some(doc) = d.doc.clone() {
+                        d.frame_css.withdraw_adopted(&doc);
                     }
                 }
-                let node = self.node(*id)?;
-                let list: js_sys::Array = sheets.iter().filter_map(|s| self.sheets.get(s)).collect();
+                let node = d.node(*id)?;
+                let list: js_sys::Array = sheets.iter().filter_map(|s| d.sheets.get(s)).collect();
                 js_sys::Reflect::set(node, &"adoptedStyleSheets".into(), &list).ok()?;
             }
             DomOp::SetText { id, text } => self.node(*id)?.set_node_value(Some(text)),
             DomOp::SetForm { id, state } => self.set_form(*id, state)?,
             DomOp::Scroll { id, x, y } => {
                 // Scroll offsets are clamped to the layout of the moment: the font must be right first.
-                self.ensure_frame_css();
-                if Some(*id) == self.document_id {
-                    self.frame.content_window()?.scroll_to_with_x_and_y(*x, *y);
+                self.ensure_frame_css(self.scope);
+                let d = self.cur()?;
+                if Some(*id) == d.document_id {
+                    d.window()?.scroll_to_with_x_and_y(*x, *y);
                 } else {
-                    let el = self.element(*id)?;
+                    let el = d.element(*id)?;
                     el.set_scroll_left(*x as i32);
                     el.set_scroll_top(*y as i32);
                 }
             }
-            DomOp::Focus { id, visible } => self.focus = id.map(|id| (id, *visible)),
+            DomOp::Focus { id, visible } => self.cur_mut().focus = id.map(|id| (id, *visible)),
             DomOp::Viewport { width, height } => {
                 self.size = (*width, *height);
                 let style = self.frame.style();
@@ -257,9 +345,10 @@ impl Renderer {
                 self.fit();
             }
             DomOp::Pointer { x, y } => {
-                self.pointer_at = Some((*x, *y));
+                self.pointer_at = Some((self.scope, *x, *y));
+                let (ox, oy) = self.offset(self.scope)?;
                 let style = self.pointer.style();
-                style.set_property("transform", &format!("translate({x}px, {y}px)")).ok()?;
+                style.set_property("transform", &format!("translate({}px, {}px)", x + ox, y + oy)).ok()?;
                 style.set_property("display", "block").ok()?;
             }
             DomOp::DrawFrame { id, hash, .. } => {
@@ -268,7 +357,7 @@ impl Renderer {
             }
             DomOp::Media { id, state } => set_media(self.element(*id)?, state)?,
             DomOp::Select { range } => {
-                let doc = self.doc.as_ref()?;
+                let doc = self.cur()?.doc.as_ref()?;
                 let range = match range {
                     Some((a, f)) => Some(((self.node(a.node)?, *a), (self.node(f.node)?, *f))),
                     None => None,
@@ -276,10 +365,11 @@ impl Renderer {
                 set_selection(doc, range)?
             }
             DomOp::Click { x, y } => {
-                if let Some(doc) = &self.doc {
-                    self.marks.press(doc, *x, *y);
+                if let Some(doc) = self.cur().and_then(|d| d.doc.clone()) {
+                    self.cur_mut().marks.press(&doc, *x, *y);
                 }
-                self.click_marker(*x, *y)?
+                let (ox, oy) = self.offset(self.scope)?;
+                self.click_marker(x + ox, y + oy)?
             }
         }
         Some(())
@@ -289,24 +379,25 @@ impl Renderer {
     /// the frame refuses is skipped; the operation then counts as refused.
     fn sheet_rules(&mut self, change: &SheetRules) -> Option<()> {
         let whole = change.start == 0 && change.deleted.is_none();
+        let d = self.docs.get_mut(&self.scope)?;
         let sheet: web_sys::CssStyleSheet = match change.sheet {
             SheetRef::Owner(id) => {
-                let el = self.element(id)?;
+                let el = d.element(id)?;
                 let sheet: web_sys::CssStyleSheet = el.unchecked_ref::<web_sys::HtmlStyleElement>().sheet()?.unchecked_into();
                 // The recorded indexes count the page's rules only: the replay's own rules leave
                 // this sheet while it changes, and come back after the batch.
-                if let Some(doc) = &self.doc {
-                    self.frame_css.withdraw_from(doc, &sheet);
+                if let Some(doc) = d.doc.clone() {
+                    d.frame_css.withdraw_from(&doc, &sheet);
                 }
                 sheet
             }
-            SheetRef::Sheet(id) => match self.sheets.get(&id) {
+            SheetRef::Sheet(id) => match d.sheets.get(&id) {
                 Some(sheet) => sheet.clone(),
                 None if whole => {
-                    let window = self.frame.content_window()?;
+                    let window = d.window()?;
                     let constructor: js_sys::Function = js_sys::Reflect::get(&window, &"CSSStyleSheet".into()).ok()?.dyn_into().ok()?;
                     let sheet: web_sys::CssStyleSheet = js_sys::Reflect::construct(&constructor, &js_sys::Array::new()).ok()?.unchecked_into();
-                    self.sheets.insert(id, sheet.clone());
+                    d.sheets.insert(id, sheet.clone());
                     sheet
                 }
                 None => return None,

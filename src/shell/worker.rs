@@ -6,6 +6,10 @@
 //! which session, the next page index) is in IndexedDB, not in memory; in memory are only the
 //! open ports, which the content scripts re-open on their next batch. Batches that fail to store
 //! (a full disk) are kept and retried with the next batch, and the error is reported by `status`.
+//! Every frame of a recorded tab runs its own recorder (injected at the start into every frame,
+//! later into every document the loader reports, frames included); its batches are stamped here
+//! with the frame they came from (the port's sender, so a page cannot pick it), and it records
+//! as the page the top-level document is on.
 //! Each stored batch is also looked at for the stylesheets, fonts and images it refers to, which
 //! [`crate::shell::assets`] fetches and stores with the session.
 
@@ -61,8 +65,12 @@ struct PendingBatch {
 #[derive(Default)]
 struct WorkerState {
     store: Option<Rc<SessionStore>>,
-    ports: HashMap<i64, Port>,
-    stop_waiters: HashMap<i64, js_sys::Function>,
+    /// The recorders' ports by tab and frame.
+    ports: HashMap<(i64, i64), Port>,
+    stop_waiters: HashMap<(i64, i64), js_sys::Function>,
+    /// Child frames to name to their parent frame's recorder once it connects, by (tab, parent
+    /// frame): (child frame, its position in the parent's `window.frames`).
+    child_frames: HashMap<(i64, i64), Vec<(u32, u32)>>,
     writes_in_flight: usize,
     idle_waiters: Vec<js_sys::Function>,
     unsaved: Vec<PendingBatch>,
@@ -144,10 +152,11 @@ impl Sender {
         self.id.as_deref() == Some(id.as_str()) && self.url.as_deref().is_some_and(|u| u.starts_with(&format!("chrome-extension://{id}/")))
     }
 
-    /// The tab of a content script in a top-level document of this extension.
-    fn top_frame_tab(&self) -> Option<i64> {
+    /// The tab and frame of a content script of this extension in a page (any frame of a tab).
+    fn content_frame(&self) -> Option<(i64, i64)> {
         let own = self.id.as_deref() == Some(chrome::runtime_id().as_str());
-        (own && self.frame_id == Some(0) && !self.is_extension_page()).then(|| self.tab.as_ref()?.id).flatten()
+        let frame = self.frame_id.filter(|f| *f >= 0 && *f <= u32::MAX as i64)?;
+        (own && !self.is_extension_page()).then(|| Some((self.tab.as_ref()?.id?, frame))).flatten()
     }
 }
 
@@ -195,6 +204,24 @@ async fn inject(tab_id: i64, document_id: Option<&str>) -> Result<(), ShellError
         Some(doc) => json!({ "tabId": tab_id, "documentIds": [doc] }),
         None => json!({ "tabId": tab_id, "frameIds": [0] }),
     };
+    inject_into(target).await
+}
+
+/// Injects the recorder into the frames the tab has now other than its top-level document (which
+/// is injected first, so that its recorder is the first to ask for a page number). A frame that
+/// cannot be injected (a page of another extension, a `chrome:` page) is left out.
+async fn inject_subframes(tab_id: i64) {
+    let Ok(frames) = chrome::web_navigation_get_all_frames(&to_js(&json!({ "tabId": tab_id }))).await else { return };
+    let frames: Vec<Value> = from_js(&frames, "reading the frames of a tab").unwrap_or_default();
+    for frame in frames {
+        let Some(frame_id) = frame.get("frameId").and_then(Value::as_i64).filter(|f| *f != 0) else { continue };
+        if let Err(e) = inject_into(json!({ "tabId": tab_id, "frameIds": [frame_id] })).await {
+            web_sys::console::warn_1(&JsValue::from_str(&format!("tabreel worker: frame {frame_id} is not recorded: {e}")));
+        }
+    }
+}
+
+async fn inject_into(target: Value) -> Result<(), ShellError> {
     let injection = json!({ "target": target, "files": [CAPTURE_SCRIPT], "injectImmediately": true });
     chrome::scripting_execute_script(&to_js(&injection)).await.context("injecting the recorder").map(|_| ())
 }
@@ -225,6 +252,7 @@ async fn start(tab_id: i64) -> Result<Value, ShellError> {
         let _ = store.delete(&meta.id).await;
         return Err(ShellError::new(format!("cannot record this tab ({url})"), e.message));
     }
+    inject_subframes(tab_id).await;
     badge(tab_id, true).await;
     Ok(json!({ "ok": true, "sessionId": meta.id }))
 }
@@ -235,16 +263,26 @@ async fn stop(tab_id: i64) -> Result<Value, ShellError> {
     let rec = store.tab(tab_id).await?.ok_or_else(|| ShellError::new("stop", format!("tab {tab_id} is not recording")))?;
     mark_closing(&rec.session_id);
     store.delete_tab(tab_id).await?;
-    if let Some(port) = STATE.with_borrow_mut(|s| s.ports.remove(&tab_id)) {
+    // Every frame's recorder hands over its last batch; they are asked together.
+    let ports: Vec<((i64, i64), Port)> = STATE.with_borrow_mut(|s| {
+        let keys: Vec<(i64, i64)> = s.ports.keys().filter(|(tab, _)| *tab == tab_id).copied().collect();
+        keys.into_iter().filter_map(|k| s.ports.remove(&k).map(|p| (k, p))).collect()
+    });
+    let acks = js_sys::Array::new();
+    for (key, port) in &ports {
         let ack = js_sys::Promise::new(&mut |resolve, _| {
             set_timeout(&resolve, STOP_ACK_MS);
-            STATE.with_borrow_mut(|s| s.stop_waiters.insert(tab_id, resolve));
+            STATE.with_borrow_mut(|s| s.stop_waiters.insert(*key, resolve));
         });
         if port.post_message(&to_js(&WorkerMessage::Stop)).is_ok() {
-            let _ = JsFuture::from(ack).await;
+            acks.push(&ack);
         }
-        STATE.with_borrow_mut(|s| s.stop_waiters.remove(&tab_id));
     }
+    let _ = JsFuture::from(js_sys::Promise::all(&acks)).await;
+    STATE.with_borrow_mut(|s| {
+        s.stop_waiters.retain(|(tab, _), _| *tab != tab_id);
+        s.child_frames.retain(|(tab, _), _| *tab != tab_id);
+    });
     writes_settled().await;
     retry_unsaved(&store).await;
     // The replay may be opened at once: what the page used should be stored by then.
@@ -368,12 +406,14 @@ async fn delete(id: &str) -> Result<Value, ShellError> {
 
 /// The loader content script says a new document started in its tab.
 async fn page_start(sender: &Sender) -> Result<Value, ShellError> {
-    let Some(tab_id) = sender.top_frame_tab() else { return Ok(json!({ "ok": true, "recording": false })) };
+    let Some((tab_id, frame)) = sender.content_frame() else { return Ok(json!({ "ok": true, "recording": false })) };
     let _guard = tab_lock().await;
     let recording = store().await?.tab(tab_id).await?.is_some();
     if recording {
         inject(tab_id, sender.document_id.as_deref()).await?;
-        badge(tab_id, true).await;
+        if frame == 0 {
+            badge(tab_id, true).await;
+        }
     }
     Ok(json!({ "ok": true, "recording": recording }))
 }
@@ -390,8 +430,8 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
     let sender: Sender = from_js(&port.sender(), "reading the port's sender").unwrap_or_default();
     let message: CaptureMessage = from_js(&message, "reading a capture message")?;
     match message {
-        CaptureMessage::Hello { session, page } => {
-            let Some(tab_id) = sender.top_frame_tab() else {
+        CaptureMessage::Hello { session, page, index } => {
+            let Some((tab_id, frame)) = sender.content_frame() else {
                 let _ = port.post_message(&to_js(&WorkerMessage::Stop));
                 return Ok(());
             };
@@ -402,6 +442,10 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
                 Some(rec) if session.as_deref() == Some(rec.session_id.as_str()) && page.is_some() => {
                     WorkerMessage::Record { session: rec.session_id, page: page.unwrap_or(0) }
                 }
+                // A frame records as part of the page its tab shows: the one the top-level
+                // document's recorder was last given (that recorder is injected and says hello
+                // first; before it has, the page it will get).
+                Some(rec) if frame != 0 => WorkerMessage::Record { page: rec.next_page.saturating_sub(1), session: rec.session_id },
                 Some(mut rec) => {
                     let page = rec.next_page;
                     rec.next_page += 1;
@@ -409,16 +453,30 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
                     WorkerMessage::Record { session: rec.session_id, page }
                 }
             };
-            if matches!(reply, WorkerMessage::Record { .. }) {
-                STATE.with_borrow_mut(|s| s.ports.insert(tab_id, port.clone()));
+            let recording = matches!(reply, WorkerMessage::Record { .. });
+            if recording {
+                STATE.with_borrow_mut(|s| s.ports.insert((tab_id, frame), port.clone()));
             }
             port.post_message(&to_js(&reply)).context("answering the recorder")?;
+            if recording {
+                // Children that said hello before this recorder did.
+                for (child, index) in STATE.with_borrow_mut(|s| s.child_frames.remove(&(tab_id, frame))).unwrap_or_default() {
+                    let _ = port.post_message(&to_js(&WorkerMessage::ChildFrame { frame: child, index }));
+                }
+                if let (Some(index), true) = (index, frame != 0) {
+                    name_to_parent(tab_id, frame, index).await;
+                }
+            }
         }
         CaptureMessage::Events { session, count, last_t, events } => {
-            let events: Vec<Event> = match serde_json::from_str(&events) {
+            let mut events: Vec<Event> = match serde_json::from_str(&events) {
                 Ok(events) => events,
                 Err(e) => return Err(ShellError::new("reading a batch of events from a page", e.to_string())),
             };
+            let frame = sender.content_frame().map_or(0, |(_, frame)| frame as u32);
+            for event in &mut events {
+                event.frame = frame;
+            }
             let data = chunk::encode(&events, chunk::Effort::Live);
             store_batch(PendingBatch { session, count, last_t, data }, &events, None).await?;
         }
@@ -430,13 +488,14 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
             }
             let bytes = blob::from_base64(&data).map_err(|e| ShellError::new(what, e))?;
             let hash = blob::hash(&bytes);
-            let event = Event { t, page, data: EventData::CanvasFrame { target, hash: hash.clone(), width, height } };
+            let frame = sender.content_frame().map_or(0, |(_, frame)| frame as u32);
+            let event = Event { t, page, frame, data: EventData::CanvasFrame { target, hash: hash.clone(), width, height } };
             let data = chunk::encode(std::slice::from_ref(&event), chunk::Effort::Live);
             store_batch(PendingBatch { session, count: 1, last_t: t, data }, &[], Some(StoredBlob { hash, mime, bytes })).await?;
         }
         CaptureMessage::Stopped { .. } => {
-            if let Some(tab_id) = sender.tab.as_ref().and_then(|t| t.id) {
-                if let Some(resolve) = STATE.with_borrow_mut(|s| s.stop_waiters.remove(&tab_id)) {
+            if let Some(key) = sender.content_frame() {
+                if let Some(resolve) = STATE.with_borrow_mut(|s| s.stop_waiters.remove(&key)) {
                     let _ = resolve.call0(&JsValue::UNDEFINED);
                 }
             }
@@ -480,6 +539,24 @@ async fn store_batch(batch: PendingBatch, events: &[Event], blob: Option<StoredB
         let _ = resolve.call0(&JsValue::UNDEFINED);
     }
     result
+}
+
+/// Tells the recorder of `frame`'s parent which of its frames `frame` is (it records the
+/// `<iframe>` showing it), or keeps that for when the parent's recorder connects.
+async fn name_to_parent(tab_id: i64, frame: i64, index: u32) {
+    let details = to_js(&json!({ "tabId": tab_id, "frameId": frame }));
+    let Ok(info) = chrome::web_navigation_get_frame(&details).await else { return };
+    let Some(parent) = js_sys::Reflect::get(&info, &"parentFrameId".into()).ok().and_then(|p| p.as_f64()).map(|p| p as i64).filter(|p| *p >= 0) else { return };
+    let message = WorkerMessage::ChildFrame { frame: frame as u32, index };
+    let port = STATE.with_borrow(|s| s.ports.get(&(tab_id, parent)).cloned());
+    if port.is_some_and(|p| p.post_message(&to_js(&message)).is_ok()) {
+        return;
+    }
+    STATE.with_borrow_mut(|s| {
+        let waiting = s.child_frames.entry((tab_id, parent)).or_default();
+        waiting.retain(|(f, _)| *f != frame as u32);
+        waiting.push((frame as u32, index));
+    });
 }
 
 /// Stores a batch, keeping it for a retry when storing fails.

@@ -58,6 +58,8 @@ pub struct PageDom {
     undefined: Vec<Element>,
     /// Where the next look at `undefined` starts (it looks at [`UNDEFINED_BUDGET`] at a time).
     undefined_cursor: usize,
+    /// `<iframe>`/`<frame>` elements serialised (the recorder names the one that shows a frame).
+    frame_elements: Vec<Element>,
 }
 
 /// How many waiting custom elements one look checks, in turns: a page full of custom tags that
@@ -81,7 +83,16 @@ impl PageDom {
             recorded: Recorded::default(),
             undefined: Vec::new(),
             undefined_cursor: 0,
+            frame_elements: Vec::new(),
         }
+    }
+
+    /// The recorded frame element whose browsing context is `window` (a `WindowProxy`, of any
+    /// origin), with its id; forgets frame elements that left the document.
+    pub fn frame_element_of(&mut self, window: &JsValue) -> Option<NodeId> {
+        self.frame_elements.retain(|el| el.is_connected());
+        let el = self.frame_elements.iter().find(|el| js_sys::Reflect::get(el, &"contentWindow".into()).is_ok_and(|w| &w == window))?;
+        self.ids.get(el.as_ref()).as_f64().map(|id| id as NodeId)
     }
 
     /// Observe every shadow root serialised from now on with `observer` (the document's own).
@@ -300,6 +311,9 @@ impl PageDom {
             self.last_form.insert(id, state.clone());
         }
         let form = state.filter(|_| sensitive || !Self::follows_attributes(el, &local));
+        if html && (local == "iframe" || local == "frame") {
+            self.frame_elements.push(el.clone());
+        }
         ElementNode { tag, ns, attrs, form, css }
     }
 }

@@ -43,6 +43,8 @@ struct Link {
 thread_local! {
     static LINK: RefCell<Link> = RefCell::new(Link::default());
     static RECORDER: RefCell<Option<Recorder>> = const { RefCell::new(None) };
+    /// Child frames the worker named before this page's recorder started: (frame, index).
+    static CHILD_FRAMES: RefCell<Vec<(u32, u32)>> = const { RefCell::new(Vec::new()) };
     /// Counts calls of [`start`], so that a start waiting for the parser is dropped when a later
     /// one comes, and runs once although two things (the parser, a timer) may trigger it.
     static STARTS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
@@ -112,7 +114,7 @@ fn connect() -> Option<Port> {
     on_disconnect.forget();
     let hello = LINK.with_borrow_mut(|link| {
         link.port = Some(port.clone());
-        CaptureMessage::Hello { session: link.session.clone(), page: link.page }
+        CaptureMessage::Hello { session: link.session.clone(), page: link.page, index: frame_index() }
     });
     port.post_message(&to_js(&hello)).ok()?;
     Some(port)
@@ -161,7 +163,27 @@ fn on_worker_message(value: JsValue) {
     match message {
         WorkerMessage::Record { session, page } => start(session, page),
         WorkerMessage::Stop => stop(),
+        WorkerMessage::ChildFrame { frame, index } => {
+            let linked = RECORDER.with_borrow(|r| r.as_ref().map(|r| r.link_child(frame, index)).is_some());
+            if !linked {
+                CHILD_FRAMES.with_borrow_mut(|c| c.push((frame, index)));
+            }
+        }
     }
+}
+
+/// This document's position in its parent's `window.frames`, when it is a frame (a parent of
+/// any origin lets every frame read its `frames`). The parent's recorder finds the `<iframe>`
+/// whose `contentWindow` that is.
+fn frame_index() -> Option<u32> {
+    let window = web_sys::window()?;
+    let parent = window.parent().ok()??;
+    let me: JsValue = window.into();
+    if JsValue::from(parent.clone()) == me {
+        return None;
+    }
+    let count = js_sys::Reflect::get(&parent, &"length".into()).ok()?.as_f64()? as u32;
+    (0..count.min(10_000)).find(|&i| js_sys::Reflect::get_u32(&parent, i).is_ok_and(|w| w == me))
 }
 
 fn start(session: String, page: u32) {
@@ -218,7 +240,12 @@ fn begin(start: u32, session: String, page: u32) {
         send_value(message);
     });
     match Recorder::start(document, page, sink, frames) {
-        Ok(recorder) => RECORDER.with_borrow_mut(|r| *r = Some(recorder)),
+        Ok(recorder) => {
+            for (frame, index) in CHILD_FRAMES.with_borrow_mut(std::mem::take) {
+                recorder.link_child(frame, index);
+            }
+            RECORDER.with_borrow_mut(|r| *r = Some(recorder))
+        }
         Err(e) => log(&format!("could not start recording: {}", crate::shell::error::js_message(&e))),
     }
 }

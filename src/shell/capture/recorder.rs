@@ -31,7 +31,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, MutationObserver, MutationObserverInit, MutationRecord, Node};
 
 use crate::core::coalesce::{coalesce_deferring, late_shadow_roots, DomTree, RawRecord};
-use crate::core::event::{Addition, Event, EventData, MutationBatch, NodeId, Removal, ScrollPosition, Snapshot};
+use crate::core::event::{Addition, Event, EventData, FrameId, MutationBatch, NodeId, Removal, ScrollPosition, Snapshot};
 use crate::core::walk::SnapshotWalk;
 use crate::shell::capture::dom::{as_element, as_node, PageDom};
 use crate::shell::capture::canvas::{CanvasSampler, FrameSink};
@@ -92,6 +92,9 @@ struct State {
     checking: bool,
     /// The recording is stopping: the next check looks at everything.
     last_look: bool,
+    /// Child frames to name the host of: (frame id, position in `window.frames`), until the
+    /// `<iframe>` that shows it is recorded.
+    child_frames: Vec<(FrameId, u32)>,
     watch_ms: i32,
     /// Size of the last batch's JSON, to size the next one's buffer.
     last_batch_bytes: usize,
@@ -141,6 +144,7 @@ impl Recorder {
                 root_handlers: Vec::new(),
                 checking: false,
                 last_look: false,
+                child_frames: Vec::new(),
                 watch_ms: WATCH_MIN_MS,
                 last_batch_bytes: 0,
                 canvas: CanvasSampler::new(frames),
@@ -207,6 +211,18 @@ impl Recorder {
         Ok(Recorder { state, observer, _observer_callback: callback, _listeners: listeners })
     }
 
+    /// Records which `<iframe>` shows the child frame `frame` (the service worker tells: the
+    /// child's recorder found itself at `index` in this window's `frames`), now or once that
+    /// element is recorded.
+    pub fn link_child(&self, frame: FrameId, index: u32) {
+        let mut s = self.state.borrow_mut();
+        s.child_frames.retain(|(f, _)| *f != frame);
+        s.child_frames.push((frame, index));
+        if s.link_children() {
+            s.schedule();
+        }
+    }
+
     /// Whether the snapshot is still being taken.
     pub fn snapshot_pending(&self) -> bool {
         self.state.borrow().walk.is_some()
@@ -242,7 +258,7 @@ impl Drop for Recorder {
 
 impl State {
     fn push(&mut self, data: EventData) {
-        self.buffer.push(Event { t: now(), page: self.page, data });
+        self.buffer.push(Event { t: now(), page: self.page, frame: 0, data });
         if self.buffer.len() >= FLUSH_EVENTS {
             self.flush();
         } else {
@@ -303,7 +319,7 @@ impl State {
                 if let Some(walk) = self.walk.as_mut() {
                     walk.note_batch(&batch);
                 }
-                self.buffer.push(Event { t: now(), page: self.page, data: EventData::Mutation(batch) });
+                self.buffer.push(Event { t: now(), page: self.page, frame: 0, data: EventData::Mutation(batch) });
                 self.after_serialize();
             }
         }
@@ -313,14 +329,40 @@ impl State {
             self.unlisten(&root);
         }
         self.record_all(events);
+        self.link_children();
         self.checking = false;
         self.buffer.len() > before
+    }
+
+    /// Records the hosts of the child frames waiting for one that are recorded by now; true when
+    /// it recorded any. A child whose window is gone is dropped.
+    fn link_children(&mut self) -> bool {
+        if self.child_frames.is_empty() {
+            return false;
+        }
+        let Some(window) = self.dom.document().default_view() else { return false };
+        let mut linked = Vec::new();
+        let mut waiting = Vec::new();
+        for (frame, index) in std::mem::take(&mut self.child_frames) {
+            let child = js_sys::Reflect::get_u32(&window, index).unwrap_or(JsValue::UNDEFINED);
+            if child.is_undefined() || child.is_null() {
+                continue;
+            }
+            match self.dom.frame_element_of(&child) {
+                Some(host) => linked.push(EventData::FrameHost { host, child: frame }),
+                None => waiting.push((frame, index)),
+            }
+        }
+        self.child_frames = waiting;
+        let any = !linked.is_empty();
+        self.record_all(linked);
+        any
     }
 
     /// Buffers events (without sending: callers send).
     fn record_all(&mut self, events: Vec<EventData>) {
         let t = now();
-        self.buffer.extend(events.into_iter().map(|data| Event { t, page: self.page, data }));
+        self.buffer.extend(events.into_iter().map(|data| Event { t, page: self.page, frame: 0, data }));
     }
 
     /// Follows up on nodes just serialised: listeners on new shadow roots, and the CSSOM of new
@@ -398,13 +440,13 @@ impl State {
         self.flush_scheduled = false;
         let t = now();
         if let Some((x, y)) = self.pending_pointer.take() {
-            self.buffer.push(Event { t, page: self.page, data: EventData::PointerMove { x, y } });
+            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::PointerMove { x, y } });
         }
         for (target, x, y) in self.pending_scrolls.drain(..) {
-            self.buffer.push(Event { t, page: self.page, data: EventData::Scroll { target, x, y } });
+            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Scroll { target, x, y } });
         }
         if let Some((width, height)) = self.pending_viewport.take() {
-            self.buffer.push(Event { t, page: self.page, data: EventData::Viewport { width, height } });
+            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Viewport { width, height } });
         }
         if std::mem::take(&mut self.selection_pending) {
             self.record_selection(t);
@@ -445,7 +487,7 @@ impl State {
         let (width, height) = viewport(window);
         let nodes = slice.snapshot.unwrap_or_default();
         let snapshot = Snapshot { url: document.url().unwrap_or_default(), title: document.title(), width, height, nodes, scrolls, focus };
-        self.buffer.push(Event { t: now(), page: self.page, data: EventData::Snapshot(snapshot) });
+        self.buffer.push(Event { t: now(), page: self.page, frame: 0, data: EventData::Snapshot(snapshot) });
         self.after_serialize();
         self.flush();
         if done {
@@ -481,17 +523,17 @@ impl State {
         let Some(mut walk) = self.walk.take() else { return };
         let slice = walk.step(&mut self.dom, slice_clock());
         if !slice.adds.is_empty() {
-            self.buffer.push(Event { t: now(), page: self.page, data: EventData::Mutation(MutationBatch { adds: slice.adds, ..Default::default() }) });
+            self.buffer.push(Event { t: now(), page: self.page, frame: 0, data: EventData::Mutation(MutationBatch { adds: slice.adds, ..Default::default() }) });
         }
         self.after_serialize();
         let t = now();
         for ScrollPosition { target, x, y } in self.dom.take_scrolls() {
-            self.buffer.push(Event { t, page: self.page, data: EventData::Scroll { target, x, y } });
+            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Scroll { target, x, y } });
         }
         if walk.is_done() {
             self.dom.collect_scrolls(false);
             if let Some(target) = self.focused() {
-                self.buffer.push(Event { t, page: self.page, data: EventData::Focus { target: Some(target) } });
+                self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Focus { target: Some(target) } });
             }
         } else {
             self.walk = Some(walk);
@@ -680,7 +722,7 @@ impl State {
             Some((a, f)) => (Some(a), Some(f)),
             None => (None, None),
         };
-        self.buffer.push(Event { t, page: self.page, data: EventData::Selection { anchor, focus } });
+        self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Selection { anchor, focus } });
     }
 
     fn on_input(&mut self, event: &web_sys::Event) {

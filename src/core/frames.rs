@@ -1,0 +1,546 @@
+//! The replayed tab: the top-level document and the documents of its frames, each a
+//! [`VirtualDom`] of its own, stitched together where the recording says which `<iframe>` shows
+//! which frame.
+//!
+//! Every frame of a recorded tab is recorded by its own recorder, so its events carry its
+//! [`FrameId`] and its node ids are its own; the parent's recording says which `<iframe>`
+//! element shows it ([`EventData::FrameHost`]). Either may come first: a frame's
+//! document is kept from its snapshot on, and rendered into its host once (and whenever) the host
+//! is in the parent's model, including after the host was moved or re-inserted (which gives it
+//! a fresh, empty document in the replay as in a browser). The operations for a frame's document
+//! are bracketed by [`DomOp::Frame`], so the renderer knows which document (and through which
+//! host) they address. A top-level snapshot starts a new page and drops the frames of other
+//! pages; frames of the same page recorded before it (a frame's recorder can be quicker than the
+//! top's, which waits for its parser) are kept.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crate::core::assets::AssetUrls;
+use crate::core::event::{Event, EventData, FrameId, NodeId};
+use crate::core::vdom::{DomOp, VirtualDom};
+
+/// Frames nested deeper than this are not shown (a hostile file could make frames host each
+/// other in a cycle).
+pub const MAX_FRAME_DEPTH: usize = 16;
+
+/// The model of every document of the tab shown now.
+#[derive(Clone, Debug, Default)]
+pub struct TabDom {
+    top: VirtualDom,
+    /// Documents of the frames (never frame 0), each with the page it belongs to.
+    frames: BTreeMap<FrameId, VirtualDom>,
+    /// The recorded pointer, in the viewport of this frame.
+    pointer: Option<(FrameId, f64, f64)>,
+    assets: Rc<AssetUrls>,
+    /// While set, events update the models only (see [`TabDom::update`]).
+    quiet: bool,
+}
+
+impl TabDom {
+    /// Points recorded URLs at these stored copies from now on (set before the first event).
+    pub fn set_assets(&mut self, assets: Rc<AssetUrls>) {
+        self.top.set_assets(assets.clone());
+        for model in self.frames.values_mut() {
+            model.set_assets(assets.clone());
+        }
+        self.assets = assets;
+    }
+
+    /// The top-level document's model.
+    pub fn top(&self) -> &VirtualDom {
+        &self.top
+    }
+
+    /// The model of `frame`'s document, if the page shown has one.
+    pub fn frame(&self, frame: FrameId) -> Option<&VirtualDom> {
+        if frame == 0 {
+            return Some(&self.top);
+        }
+        self.frames.get(&frame).filter(|m| m.page().is_some() && m.page() == self.top.page())
+    }
+
+    /// URL of the page shown.
+    pub fn url(&self) -> &str {
+        self.top.url()
+    }
+
+    /// The page (navigation index) shown, if any.
+    pub fn page(&self) -> Option<u32> {
+        self.top.page()
+    }
+
+    /// Nodes in all models.
+    pub fn len(&self) -> usize {
+        self.top.len() + self.frames.values().map(VirtualDom::len).sum::<usize>()
+    }
+
+    /// True when nothing has been loaded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Applies one event and returns the operations that show it.
+    pub fn apply(&mut self, event: &Event) -> Vec<DomOp> {
+        let mut ops = Vec::new();
+        self.apply_into(event, &mut ops);
+        ops
+    }
+
+    /// Applies one event to the models without building operations (seeking renders once).
+    pub fn update(&mut self, event: &Event) {
+        let mut ignored = Vec::new();
+        self.quiet = true;
+        self.apply_into(event, &mut ignored);
+        self.quiet = false;
+    }
+
+    /// Applies one event, appending the operations that show it to `ops`.
+    pub fn apply_into(&mut self, event: &Event, ops: &mut Vec<DomOp>) {
+        let frame = event.frame;
+        let snapshot = matches!(event.data, EventData::Snapshot(_));
+        if frame == 0 && snapshot {
+            self.frames.retain(|_, m| m.page() == Some(event.page));
+            self.pointer = None;
+        }
+        let model = if frame == 0 {
+            &mut self.top
+        } else if snapshot {
+            if self.top.page().is_some_and(|p| event.page < p) {
+                return; // a late frame of a page that is gone
+            }
+            let assets = self.assets.clone();
+            self.frames.entry(frame).or_insert_with(|| {
+                let mut model = VirtualDom::default();
+                model.set_assets(assets);
+                model
+            })
+        } else {
+            match self.frames.get_mut(&frame) {
+                Some(model) => model,
+                None => return,
+            }
+        };
+        let applies = snapshot || model.page() == Some(event.page);
+        let start = ops.len();
+        if self.quiet {
+            model.update(event);
+        } else {
+            model.apply_into(event, ops);
+        }
+        let new_hosts = model.take_new_hosts();
+        let moved = match event.data {
+            EventData::PointerMove { x, y } | EventData::Click { x, y, .. } if applies => Some((x, y)),
+            _ => None,
+        };
+        if let Some((x, y)) = moved {
+            self.pointer = Some((frame, x, y));
+        }
+        if self.quiet {
+            return;
+        }
+        // The pointer is the tab's, not a document's: drawn once, in the frame it is in.
+        ops.retain_from(start, |op| !matches!(op, DomOp::Pointer { .. }) && (frame == 0 || !matches!(op, DomOp::Viewport { .. })));
+        if let Some((x, y)) = moved {
+            let at = ops.iter().skip(start).position(|op| matches!(op, DomOp::Click { .. })).map_or(ops.len(), |i| start + i);
+            ops.insert(at, DomOp::Pointer { x, y });
+        }
+        if ops.len() == start && new_hosts.is_empty() {
+            return;
+        }
+        let Some(scope) = self.scope(frame) else {
+            ops.truncate(start); // not shown: its host is not in the replayed page (yet)
+            return;
+        };
+        if frame != 0 {
+            ops.insert(start, scope.clone());
+        }
+        for hosted in new_hosts {
+            if self.render_frame(hosted, ops, 1) {
+                ops.push(scope.clone());
+            }
+        }
+        if frame != 0 {
+            ops.push(TOP_SCOPE);
+        }
+    }
+
+    /// Operations that build every document of the tab from nothing.
+    pub fn render(&self) -> Vec<DomOp> {
+        let mut ops = self.top.render();
+        ops.retain(|op| !matches!(op, DomOp::Pointer { .. }));
+        for hosted in self.top.hosted_frames() {
+            if self.render_frame(hosted, &mut ops, 1) {
+                ops.push(TOP_SCOPE);
+            }
+        }
+        if let Some((frame, x, y)) = self.pointer {
+            if let Some(scope) = self.scope(frame) {
+                let framed = frame != 0;
+                if framed {
+                    ops.push(scope);
+                }
+                ops.push(DomOp::Pointer { x, y });
+                if framed {
+                    ops.push(TOP_SCOPE);
+                }
+            }
+        }
+        ops
+    }
+
+    /// Appends the operations that build `frame`'s document (and the frames inside it) into its
+    /// host, starting with the [`DomOp::Frame`] that addresses it; false (and nothing appended)
+    /// when it is not shown. The caller restores its own scope afterwards.
+    fn render_frame(&self, frame: FrameId, ops: &mut Vec<DomOp>, depth: usize) -> bool {
+        if depth > MAX_FRAME_DEPTH {
+            return false;
+        }
+        let (Some(model), Some(scope)) = (self.frame(frame).filter(|_| frame != 0), self.scope(frame)) else {
+            return false;
+        };
+        ops.push(scope.clone());
+        let start = ops.len();
+        model.render_into(ops);
+        ops.retain_from(start, |op| !matches!(op, DomOp::Pointer { .. } | DomOp::Viewport { .. }));
+        for hosted in model.hosted_frames() {
+            if self.render_frame(hosted, ops, depth + 1) {
+                ops.push(scope.clone());
+            }
+        }
+        true
+    }
+
+    /// The [`DomOp::Frame`] addressing `frame`'s document, when the replayed page shows it: frame
+    /// 0 always, another when its host is in a shown document of the same page.
+    fn scope(&self, frame: FrameId) -> Option<DomOp> {
+        let mut current = frame;
+        let mut first = None;
+        for _ in 0..=MAX_FRAME_DEPTH {
+            if current == 0 {
+                return Some(first.unwrap_or(TOP_SCOPE));
+            }
+            self.frame(current)?;
+            let (parent, host) = self.host(current)?;
+            first.get_or_insert(DomOp::Frame { frame, parent, host });
+            current = parent;
+        }
+        None
+    }
+
+    /// The frame and element that show `frame`'s document on the page shown.
+    fn host(&self, frame: FrameId) -> Option<(FrameId, NodeId)> {
+        if let Some(host) = self.top.host_of(frame) {
+            return Some((0, host));
+        }
+        self.frames.iter().filter(|(id, m)| **id != frame && m.page().is_some() && m.page() == self.top.page()).find_map(|(id, m)| m.host_of(frame).map(|host| (*id, host)))
+    }
+
+    /// A normalised text form of every shown document (tests and diagnostics): the top-level
+    /// document's outline, then each shown frame's, headed by its id and host.
+    pub fn outline(&self) -> String {
+        let mut out = self.top.outline();
+        for (&id, model) in &self.frames {
+            if let Some(DomOp::Frame { parent, host, .. }) = self.scope(id) {
+                out.push_str(&format!("#frame {id} (in frame {parent}, element {host})\n"));
+                out.push_str(&model.outline());
+            }
+        }
+        out
+    }
+}
+
+/// The scope of the top-level document.
+const TOP_SCOPE: DomOp = DomOp::Frame { frame: 0, parent: 0, host: 0 };
+
+/// `Vec::retain` over the elements from `start` on.
+trait RetainFrom<T> {
+    fn retain_from(&mut self, start: usize, keep: impl FnMut(&T) -> bool);
+}
+
+impl<T> RetainFrom<T> for Vec<T> {
+    fn retain_from(&mut self, start: usize, mut keep: impl FnMut(&T) -> bool) {
+        let mut i = 0;
+        self.retain(|op| {
+            i += 1;
+            i <= start || keep(op)
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::core::event::*;
+
+    const T0: f64 = 1_000.0;
+
+    fn el(id: NodeId, parent: NodeId, tag: &str) -> SerializedNode {
+        SerializedNode { id, parent: Some(parent), kind: NodeKind::Element(ElementNode { tag: tag.into(), ns: None, attrs: vec![], form: None, css: None }) }
+    }
+
+    /// In `frame`'s document, the element `host` shows frame `child`.
+    fn link(t: f64, page: u32, frame: FrameId, host: NodeId, child: FrameId) -> Event {
+        at(t, page, frame, EventData::FrameHost { host, child })
+    }
+
+    fn text(id: NodeId, parent: NodeId, t: &str) -> SerializedNode {
+        SerializedNode { id, parent: Some(parent), kind: NodeKind::Text { text: t.into() } }
+    }
+
+    fn at(t: f64, page: u32, frame: FrameId, data: EventData) -> Event {
+        Event { t: T0 + t, page, frame, data }
+    }
+
+    /// A document: #document(1) > html(2) > body(3) > `body`.
+    fn snapshot(t: f64, page: u32, frame: FrameId, body: Vec<SerializedNode>) -> Event {
+        let mut nodes = vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }, el(2, 1, "html"), el(3, 2, "body")];
+        nodes.extend(body);
+        let snap = Snapshot { url: format!("http://127.0.0.1/{frame}"), title: String::new(), width: 300, height: 100, nodes, scrolls: vec![], focus: None };
+        at(t, page, frame, EventData::Snapshot(snap))
+    }
+
+    fn adds(t: f64, page: u32, frame: FrameId, parent: NodeId, before: Option<NodeId>, nodes: Vec<SerializedNode>) -> Event {
+        at(t, page, frame, EventData::Mutation(MutationBatch { adds: vec![Addition { parent, before, nodes }], ..Default::default() }))
+    }
+
+    /// A stand-in for the renderer: applies operations to one tree per frame, and, like a
+    /// browser, gives a host a fresh empty document whenever it is inserted or removed.
+    #[derive(Default)]
+    struct Screen {
+        scope: FrameId,
+        /// Per frame: its document id, and node id -> (label, children, parent).
+        docs: HashMap<FrameId, (NodeId, HashMap<NodeId, (String, Vec<NodeId>, Option<NodeId>)>)>,
+        hosts: HashMap<(FrameId, NodeId), FrameId>,
+        pointer: Option<(FrameId, f64, f64)>,
+    }
+
+    impl Screen {
+        fn apply(&mut self, ops: &[DomOp]) {
+            self.scope = 0;
+            for op in ops {
+                let f = self.scope;
+                match op {
+                    DomOp::Frame { frame, parent, host } => {
+                        self.scope = *frame;
+                        if *frame != 0 {
+                            self.hosts.retain(|_, g| g != frame);
+                            self.hosts.insert((*parent, *host), *frame);
+                        }
+                    }
+                    DomOp::Reset { document, .. } => {
+                        let mut nodes = HashMap::new();
+                        nodes.insert(*document, ("#document".to_string(), vec![], None));
+                        self.docs.insert(f, (*document, nodes));
+                    }
+                    DomOp::CreateElement { id, tag, .. } => self.nodes(f).insert(*id, (format!("<{tag}>"), vec![], None)).map_or((), |_| ()),
+                    DomOp::CreateText { id, text } => self.nodes(f).insert(*id, (format!("{text:?}"), vec![], None)).map_or((), |_| ()),
+                    DomOp::SetText { id, text } => self.nodes(f).get_mut(id).expect("known node").0 = format!("{text:?}"),
+                    DomOp::SetForm { id, state } => self.nodes(f).get_mut(id).expect("known node").0.push_str(&format!(" [{state:?}]")),
+                    DomOp::Insert { parent, id, before } => {
+                        self.blank_frames_in(f, *id);
+                        let nodes = self.nodes(f);
+                        nodes.get_mut(id).expect("known child").2 = Some(*parent);
+                        let siblings = &mut nodes.get_mut(parent).expect("known parent").1;
+                        let pos = before.and_then(|b| siblings.iter().position(|c| *c == b)).unwrap_or(siblings.len());
+                        siblings.insert(pos, *id);
+                    }
+                    DomOp::Remove { id, .. } => {
+                        self.blank_frames_in(f, *id);
+                        let nodes = self.nodes(f);
+                        if let Some(parent) = nodes.get(id).and_then(|n| n.2) {
+                            nodes.get_mut(&parent).unwrap().1.retain(|c| c != id);
+                        }
+                    }
+                    DomOp::Pointer { x, y } => self.pointer = Some((f, *x, *y)),
+                    DomOp::Viewport { .. } => {
+                        assert_eq!(f, 0, "only the top-level document sets the viewport")
+                    }
+                    _ => {}
+                }
+            }
+            assert_eq!(self.scope, 0, "every list of operations ends in the top-level document");
+        }
+
+        fn nodes(&mut self, frame: FrameId) -> &mut HashMap<NodeId, (String, Vec<NodeId>, Option<NodeId>)> {
+            &mut self.docs.get_mut(&frame).unwrap_or_else(|| panic!("frame {frame} addressed before its document was reset")).1
+        }
+
+        /// Inserting or removing a subtree gives the frames hosted in it empty documents.
+        fn blank_frames_in(&mut self, frame: FrameId, root: NodeId) {
+            let mut stack = vec![root];
+            while let Some(n) = stack.pop() {
+                if let Some(g) = self.hosts.get(&(frame, n)).copied() {
+                    self.docs.remove(&g);
+                }
+                if let Some(node) = self.docs.get(&frame).and_then(|d| d.1.get(&n)) {
+                    stack.extend(node.1.iter().copied());
+                }
+            }
+        }
+
+        /// The documents as one outline, frames' documents under their hosts.
+        fn outline(&self) -> String {
+            let mut out = String::new();
+            if let Some((doc, _)) = self.docs.get(&0) {
+                self.walk(0, *doc, 0, &mut out);
+            }
+            out
+        }
+
+        fn walk(&self, frame: FrameId, id: NodeId, depth: usize, out: &mut String) {
+            let node = &self.docs[&frame].1[&id];
+            out.push_str(&format!("{}{}\n", "  ".repeat(depth), node.0));
+            if let Some(g) = self.hosts.get(&(frame, id)) {
+                match self.docs.get(g) {
+                    Some((doc, _)) => self.walk(*g, *doc, depth + 1, out),
+                    None => out.push_str(&format!("{}(empty frame)\n", "  ".repeat(depth + 1))),
+                }
+            }
+            for c in &node.1 {
+                self.walk(frame, *c, depth + 1, out);
+            }
+        }
+    }
+
+    /// What a fresh render of the model shows.
+    fn rendered(dom: &TabDom) -> String {
+        let mut screen = Screen::default();
+        screen.apply(&dom.render());
+        screen.outline()
+    }
+
+    /// A page whose frame 7 (an iframe in the body) records its document before the top-level
+    /// recorder's snapshot, then changes; the iframe is later moved, and a frame 9 is nested in 7.
+    fn session() -> Vec<Event> {
+        let moved = MutationBatch { removes: vec![Removal { parent: 3, id: 4 }], adds: vec![Addition { parent: 3, before: None, nodes: vec![el(6, 3, "iframe")] }], ..Default::default() };
+        vec![
+            snapshot(0.0, 0, 7, vec![text(4, 3, "inside")]),
+            snapshot(10.0, 0, 0, vec![el(4, 3, "iframe"), el(5, 3, "p")]),
+            link(10.5, 0, 0, 4, 7),
+            adds(20.0, 0, 7, 3, None, vec![el(5, 3, "input")]),
+            at(30.0, 0, 7, EventData::Input { target: 5, state: FormState::Value { value: "typed".into() } }),
+            at(40.0, 0, 7, EventData::PointerMove { x: 3.0, y: 4.0 }),
+            at(45.0, 0, 7, EventData::Viewport { width: 10, height: 10 }),
+            // The iframe moves after the <p>: a new browsing context, recorded as a new frame.
+            at(50.0, 0, 0, EventData::Mutation(moved)),
+            link(55.0, 0, 0, 6, 8),
+            snapshot(60.0, 0, 8, vec![el(4, 3, "iframe")]),
+            link(65.0, 0, 8, 4, 9),
+            snapshot(70.0, 0, 9, vec![text(4, 3, "nested")]),
+            adds(80.0, 0, 9, 3, None, vec![text(5, 3, "more")]),
+            at(90.0, 0, 0, EventData::PointerMove { x: 1.0, y: 2.0 }),
+        ]
+    }
+
+    #[test]
+    fn frames_recorded_before_their_host_show_once_it_is_there() {
+        let events = session();
+        let mut dom = TabDom::default();
+        let mut screen = Screen::default();
+        for (i, e) in events.iter().enumerate() {
+            screen.apply(&dom.apply(e));
+            // Applying events one by one shows what a fresh render of the model shows.
+            assert_eq!(screen.outline(), rendered(&dom), "after event {i}");
+        }
+        let at = |n: usize| {
+            let mut dom = TabDom::default();
+            events[..n].iter().for_each(|e| dom.update(e));
+            rendered(&dom)
+        };
+        assert!(at(1).is_empty(), "nothing before the page's snapshot:\n{}", at(1));
+        let first = at(5);
+        let inside =
+            "      <iframe>\n        #document\n          <html>\n            <body>\n              \"inside\"\n              <input> [Value { value: \"typed\" }]\n      <p>\n";
+        assert!(first.ends_with(inside), "{first}");
+        let moved = at(8);
+        assert!(moved.ends_with("      <p>\n      <iframe>\n") && !moved.contains("inside"), "the moved iframe is a new frame:\n{moved}");
+        let end = at(events.len());
+        assert!(end.contains("\"nested\"\n") && end.contains("\"more\"\n"), "{end}");
+        assert_eq!(end.matches("#document").count(), 3, "{end}");
+    }
+
+    #[test]
+    fn the_pointer_is_drawn_in_the_frame_it_is_in_and_frames_never_resize_the_viewport() {
+        let events = session();
+        let mut dom = TabDom::default();
+        for e in &events[..6] {
+            dom.update(e);
+        }
+        let mut screen = Screen::default();
+        screen.apply(&dom.render());
+        assert_eq!(screen.pointer, Some((7, 3.0, 4.0)));
+        let ops = dom.apply(&events[6]);
+        assert!(ops.is_empty(), "{ops:?}");
+        for e in &events[6..] {
+            screen.apply(&dom.apply(e));
+        }
+        assert_eq!(screen.pointer, Some((0, 1.0, 2.0)));
+    }
+
+    #[test]
+    fn a_new_page_drops_the_frames_of_the_last_one() {
+        let mut events = session();
+        events.push(snapshot(100.0, 1, 0, vec![el(4, 3, "iframe")]));
+        events.push(link(100.5, 1, 0, 4, 9));
+        // A late batch of the old page's frame changes nothing.
+        events.push(adds(110.0, 0, 9, 3, None, vec![text(6, 3, "late")]));
+        let mut dom = TabDom::default();
+        events.iter().for_each(|e| dom.update(e));
+        let shown = rendered(&dom);
+        assert!(shown.ends_with("      <iframe>\n") && shown.matches("#document").count() == 1, "{shown}");
+        assert!(dom.frame(9).is_none());
+    }
+
+    #[test]
+    fn frames_hosting_each_other_are_not_shown_and_do_not_loop() {
+        let events = vec![
+            snapshot(0.0, 0, 0, vec![el(4, 3, "p")]),
+            snapshot(1.0, 0, 5, vec![el(4, 3, "iframe")]),
+            link(1.5, 0, 5, 4, 6),
+            snapshot(2.0, 0, 6, vec![el(4, 3, "iframe")]),
+            link(2.5, 0, 6, 4, 5),
+            snapshot(3.0, 0, 7, vec![el(4, 3, "iframe")]),
+            link(3.5, 0, 7, 4, 7),
+            adds(4.0, 0, 6, 3, None, vec![text(9, 3, "x")]),
+        ];
+        let mut dom = TabDom::default();
+        for e in &events {
+            assert!(dom.apply(e).iter().all(|op| !matches!(op, DomOp::Frame { .. })));
+        }
+        assert_eq!(rendered(&dom).matches("#document").count(), 1);
+        // A frame hosted by a non-frame element is not shown either.
+        let mut dom = TabDom::default();
+        dom.update(&snapshot(0.0, 0, 0, vec![el(4, 3, "div")]));
+        dom.update(&link(0.5, 0, 0, 4, 5));
+        dom.update(&link(0.6, 0, 0, 99, 5));
+        dom.update(&snapshot(1.0, 0, 5, vec![]));
+        assert_eq!(rendered(&dom).matches("#document").count(), 1);
+    }
+
+    #[test]
+    fn seeking_shows_frames_recorded_before_the_page_snapshot() {
+        use crate::core::player::Player;
+        // The previous page, then the session's page: its frame's snapshot comes first.
+        let mut events = vec![snapshot(-50.0, 0, 0, vec![el(4, 3, "b")])];
+        events.extend(session().into_iter().map(|mut e| {
+            e.page = 1;
+            e
+        }));
+        for at in [95.0, 0.0, 55.0, 35.0, 95.0, 12.0] {
+            let mut player = Player::new(events.clone(), T0 - 50.0, 150.0);
+            player.seek(f64::INFINITY);
+            let mut screen = Screen::default();
+            screen.apply(&player.seek(at + 50.0));
+            let mut fresh = TabDom::default();
+            events.iter().filter(|e| e.t <= T0 + at).for_each(|e| fresh.update(e));
+            assert_eq!(screen.outline(), rendered(&fresh), "at {at}");
+            assert_eq!(player.dom().outline(), fresh.outline(), "at {at}");
+            if at >= 10.0 {
+                assert!(screen.outline().contains("\"inside\"") || at >= 50.0, "at {at}: {}", screen.outline());
+            }
+        }
+    }
+}
