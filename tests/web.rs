@@ -222,9 +222,9 @@ async fn session_with(store: &SessionStore, id: &str, picture: Option<&str>) {
     let meta = SessionMeta { id: id.into(), title: "T".into(), url: "http://127.0.0.1/".into(), started_at: 1000.0, duration_ms: 0.0, event_count: 0, bytes: 0 };
     store.create(&meta).await.unwrap();
     let snapshot = Snapshot { url: "http://127.0.0.1/".into(), title: "T".into(), width: 1, height: 1, nodes: vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }], scrolls: vec![], focus: None };
-    let mut events = vec![Event { t: 1000.0, page: 0, data: EventData::Snapshot(snapshot) }];
+    let mut events = vec![Event { t: 1000.0, page: 0, frame: 0, data: EventData::Snapshot(snapshot) }];
     if let Some(hash) = picture {
-        events.push(Event { t: 1100.0, page: 0, data: EventData::CanvasFrame { target: 1, hash: hash.into(), width: 1, height: 1 } });
+        events.push(Event { t: 1100.0, page: 0, frame: 0, data: EventData::CanvasFrame { target: 1, hash: hash.into(), width: 1, height: 1 } });
     }
     let data = tabreel::core::chunk::encode(&events, tabreel::core::chunk::Effort::Live);
     store.append(id, events.len() as u32, 1100.0, &data).await.unwrap();
@@ -308,7 +308,7 @@ const MAKE_VERSION_1: &str = r#"
 async fn a_version_1_database_upgrades_keeping_its_sessions() {
     let id = format!("s-v1-{}", js_sys::Date::now() as u64);
     let snapshot = Snapshot { url: "http://127.0.0.1/".into(), title: "old".into(), width: 1, height: 1, nodes: vec![SerializedNode { id: 1, parent: None, kind: NodeKind::Document }], scrolls: vec![], focus: None };
-    let events = vec![Event { t: 1000.0, page: 0, data: EventData::Snapshot(snapshot) }];
+    let events = vec![Event { t: 1000.0, page: 0, frame: 0, data: EventData::Snapshot(snapshot) }];
     let data = tabreel::core::chunk::encode(&events, tabreel::core::chunk::Effort::Live);
     let name = format!("tabreel-v1-{id}");
     let make = js_sys::Function::new_with_args("name, id, count, data", MAKE_VERSION_1);

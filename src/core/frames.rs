@@ -462,6 +462,44 @@ mod tests {
         assert_eq!(end.matches("#document").count(), 3, "{end}");
     }
 
+    /// The frame each picture, media state and selection operation addresses.
+    fn scoped(ops: &[DomOp]) -> Vec<(FrameId, &'static str)> {
+        let mut scope = 0;
+        let mut out = vec![];
+        for op in ops {
+            match op {
+                DomOp::Frame { frame, .. } => scope = *frame,
+                DomOp::DrawFrame { .. } => out.push((scope, "picture")),
+                DomOp::Media { .. } => out.push((scope, "media")),
+                DomOp::Select { range: Some(_) } => out.push((scope, "selection")),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn pictures_media_and_selection_of_a_frame_go_to_its_document() {
+        let media = MediaState { paused: false, time: 2.0, rate: 1.0, muted: true, volume: 0.5 };
+        let point = SelectionPoint { node: 6, offset: 1 };
+        let events = vec![
+            snapshot(0.0, 0, 0, vec![el(4, 3, "iframe"), el(5, 3, "canvas")]),
+            link(1.0, 0, 0, 4, 7),
+            snapshot(2.0, 0, 7, vec![el(4, 3, "canvas"), el(5, 3, "video"), text(6, 3, "words")]),
+            at(3.0, 0, 7, EventData::CanvasFrame { target: 4, hash: "a".repeat(64), width: 2, height: 2 }),
+            at(4.0, 0, 7, EventData::Media { target: 5, state: media }),
+            at(5.0, 0, 7, EventData::Selection { anchor: Some(point), focus: Some(point) }),
+            at(6.0, 0, 0, EventData::CanvasFrame { target: 5, hash: "b".repeat(64), width: 2, height: 2 }),
+        ];
+        let mut dom = TabDom::default();
+        let live: Vec<_> = events.iter().flat_map(|e| scoped(&dom.apply(e))).collect();
+        assert_eq!(live, vec![(7, "picture"), (7, "media"), (7, "selection"), (0, "picture")]);
+        // A seek renders the model afresh: each frame's state is shown in its own document.
+        let mut fresh = scoped(&dom.render());
+        fresh.sort();
+        assert_eq!(fresh, vec![(0, "picture"), (7, "media"), (7, "picture"), (7, "selection")]);
+    }
+
     #[test]
     fn the_pointer_is_drawn_in_the_frame_it_is_in_and_frames_never_resize_the_viewport() {
         let events = session();
