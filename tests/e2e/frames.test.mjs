@@ -19,8 +19,13 @@ let root;
 
 const CHILD = `<!doctype html>
 <html><head><meta charset="utf-8"><style>body { background: rgb(230, 240, 255); margin: 4px }</style></head>
-<body><p id="count">0</p><input id="t"><ul id="list"></ul>
+<body><canvas id="c" width="20" height="10"></canvas><p id="count">0</p><input id="t"><ul id="list"></ul>
 <script>
+{
+  const ctx = document.getElementById('c').getContext('2d');
+  ctx.fillStyle = location.host.startsWith('localhost') ? 'rgb(10, 20, 200)' : 'rgb(200, 10, 20)';
+  ctx.fillRect(0, 0, 20, 10);
+}
 window.bump = () => {
   const c = document.getElementById('count');
   c.textContent = String(+c.textContent + 1);
@@ -129,6 +134,9 @@ test('same-origin, srcdoc, cross-origin and script-written frames replay inside 
   const links = eventsOfKind(file, 'frame_host');
   assert.ok(links.length >= 4 && links.every((e) => frameIds.has(e.data.child) && !e.frame), `the page names the iframe of every frame: ${JSON.stringify(links)}`);
 
+  const pictures = eventsOfKind(file, 'canvas_frame');
+  assert.ok(pictures.length >= 2 && pictures.every((e) => frameIds.has(e.frame)), `the canvases of the frames were recorded in their frames: ${JSON.stringify(pictures.map((e) => e.frame))} of ${JSON.stringify(eventsOfKind(file, 'snapshot').map((e) => [e.frame, e.data.url]))}`);
+
   const requests = () => site.log.length + other.log.length;
   const before = requests();
   const replay = await h.openReplay(sessionId, 'end');
@@ -148,6 +156,22 @@ test('same-origin, srcdoc, cross-origin and script-written frames replay inside 
     });
   });
   assert.deepEqual(sandbox, [{ ran: false, blank: true }, { ran: false, blank: true }]);
+  // Each frame's canvas picture is drawn into the canvas of that frame's replayed document, and
+  // shown as its background there (by a sheet of that document: the frame paints no canvas).
+  const canvases = await replay.evaluate(() => {
+    const doc = document.getElementById('replay-frame').contentDocument;
+    return ['same', 'xo'].map((id) => {
+      const canvas = doc.getElementById(id).contentDocument.getElementById('c');
+      const copy = document.createElement('canvas');
+      copy.width = canvas.width;
+      copy.height = canvas.height;
+      const ctx = copy.getContext('2d');
+      ctx.drawImage(canvas, 0, 0);
+      const background = canvas.ownerDocument.defaultView.getComputedStyle(canvas).backgroundImage;
+      return { pixel: Array.from(ctx.getImageData(5, 5, 1, 1).data), background: background.startsWith('url("blob:') };
+    });
+  });
+  assert.deepEqual(canvases, [{ pixel: [200, 10, 20, 255], background: true }, { pixel: [10, 20, 200, 255], background: true }]);
   // Seeking back to just before the cross-origin frame first changed shows it as it was then.
   const xoId = eventsOfKind(file, 'snapshot').find((e) => e.frame && e.data.url.startsWith(`http://localhost:${other.port}/`)).frame;
   const firstChange = file.events.find((e) => e.frame === xoId && e.data.kind === 'mutation');
