@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 use crate::core::assets::AssetUrls;
 use crate::core::event::{Event, EventData, FrameId, NodeId};
-use crate::core::vdom::{DomOp, VirtualDom};
+use crate::core::vdom::{DomOp, EventModel, VirtualDom};
 
 /// Frames nested deeper than this are not shown (a hostile file could make frames host each
 /// other in a cycle).
@@ -35,6 +35,16 @@ pub struct TabDom {
     assets: Rc<AssetUrls>,
     /// While set, events update the models only (see [`TabDom::update`]).
     quiet: bool,
+}
+
+impl EventModel for TabDom {
+    fn apply_into(&mut self, event: &Event, ops: &mut Vec<DomOp>) {
+        self.apply_event(event, ops);
+    }
+
+    fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = quiet;
+    }
 }
 
 impl TabDom {
@@ -80,23 +90,8 @@ impl TabDom {
         self.len() == 0
     }
 
-    /// Applies one event and returns the operations that show it.
-    pub fn apply(&mut self, event: &Event) -> Vec<DomOp> {
-        let mut ops = Vec::new();
-        self.apply_into(event, &mut ops);
-        ops
-    }
-
-    /// Applies one event to the models without building operations (seeking renders once).
-    pub fn update(&mut self, event: &Event) {
-        let mut ignored = Vec::new();
-        self.quiet = true;
-        self.apply_into(event, &mut ignored);
-        self.quiet = false;
-    }
-
     /// Applies one event, appending the operations that show it to `ops`.
-    pub fn apply_into(&mut self, event: &Event, ops: &mut Vec<DomOp>) {
+    fn apply_event(&mut self, event: &Event, ops: &mut Vec<DomOp>) {
         let frame = event.frame;
         let snapshot = matches!(event.data, EventData::Snapshot(_));
         if frame == 0 && snapshot {

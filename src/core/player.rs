@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use crate::core::assets::AssetUrls;
 use crate::core::frames::TabDom;
-use crate::core::vdom::DomOp;
+use crate::core::vdom::{DomOp, EventModel};
 
 /// Whether the clock runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

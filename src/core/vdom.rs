@@ -270,6 +270,42 @@ pub struct VirtualDom {
     new_hosts: Vec<FrameId>,
 }
 
+/// A model that recorded events change, which says how to show each change: one document
+/// ([`VirtualDom`]) or a page with its frames (`core::frames::TabDom`).
+pub trait EventModel {
+    /// Applies one event, appending the operations that show it to `ops`.
+    fn apply_into(&mut self, event: &Event, ops: &mut Vec<DomOp>);
+
+    /// Builds no operations while set (seeking updates the model only).
+    fn set_quiet(&mut self, quiet: bool);
+
+    /// Applies one event and returns the operations that show it.
+    fn apply(&mut self, event: &Event) -> Vec<DomOp> {
+        let mut ops = Vec::new();
+        self.apply_into(event, &mut ops);
+        ops
+    }
+
+    /// Applies one event to the model without building the operations that show it: seeking
+    /// replays many events and renders once at the end.
+    fn update(&mut self, event: &Event) {
+        let mut ignored = Vec::new();
+        self.set_quiet(true);
+        self.apply_into(event, &mut ignored);
+        self.set_quiet(false);
+    }
+}
+
+impl EventModel for VirtualDom {
+    fn apply_into(&mut self, event: &Event, ops: &mut Vec<DomOp>) {
+        self.apply_event(event, ops);
+    }
+
+    fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = quiet;
+    }
+}
+
 impl VirtualDom {
     /// Points recorded URLs at these stored copies from now on (set before the first event).
     pub fn set_assets(&mut self, assets: Rc<AssetUrls>) {
@@ -343,24 +379,8 @@ impl VirtualDom {
         self.nodes.is_empty()
     }
 
-    /// Applies one event and returns the operations that show it.
-    pub fn apply(&mut self, event: &Event) -> Vec<DomOp> {
-        let mut ops = Vec::new();
-        self.apply_into(event, &mut ops);
-        ops
-    }
-
-    /// Applies one event to the model without building the operations that show it: seeking
-    /// replays many events and renders once at the end.
-    pub fn update(&mut self, event: &Event) {
-        let mut ignored = Vec::new();
-        self.quiet = true;
-        self.apply_into(event, &mut ignored);
-        self.quiet = false;
-    }
-
     /// Applies one event, appending the operations that show it to `ops`.
-    pub fn apply_into(&mut self, event: &Event, ops: &mut Vec<DomOp>) {
+    fn apply_event(&mut self, event: &Event, ops: &mut Vec<DomOp>) {
         if let EventData::Snapshot(snapshot) = &event.data {
             self.load(snapshot, event.page);
             if !self.quiet {

@@ -215,7 +215,7 @@ mod tests {
     use crate::core::coalesce::fake::FakeDom;
     use crate::core::coalesce::{coalesce, coalesce_deferring, RawRecord};
     use crate::core::event::{Event, EventData, Snapshot};
-    use crate::core::vdom::VirtualDom;
+    use crate::core::vdom::{EventModel, VirtualDom};
 
     impl WalkTree for FakeDom {
         fn children(&self, node: &usize) -> Vec<usize> {
