@@ -9,7 +9,7 @@ use std::rc::Rc;
 use tabreel::core::event::{Event, EventData, FormState, NodeKind, SerializedNode, Snapshot};
 use tabreel::core::format::{SessionFile, SessionMeta};
 use tabreel::core::player::Player;
-use tabreel::core::vdom::VirtualDom;
+use tabreel::core::vdom::{EventModel, VirtualDom};
 use tabreel::shell::capture::recorder::Recorder;
 use tabreel::shell::player::Renderer;
 use tabreel::shell::blob_store::StoredBlob;
