@@ -28,13 +28,23 @@ async function recordNavigation(path, during) {
   await assertSameDom(await replayDom(replay), live, path.replace(/[^a-z0-9]+/gi, '-'));
   await replay.close();
   await page.close();
+  return sessionId;
 }
 
 test('a large static page parsed while recorded replays exactly', { timeout: 180_000 }, async () => {
-  await recordNavigation('big-static.html', async (page) => {
+  let parsedAt;
+  const sessionId = await recordNavigation('big-static.html', async (page) => {
     await page.waitForLoadState('load');
     assert.equal(await page.evaluate(() => document.querySelectorAll('#rows tr').length), 6000);
+    parsedAt = await page.evaluate(() => performance.timeOrigin + performance.getEntriesByType('navigation')[0].domContentLoadedEventStart);
   });
+  // The snapshot of a page recorded from its start waits for the parser (DOMContentLoaded), so
+  // the parser's one-record-per-node insertions never reach the recorder: no mutation of that
+  // page comes before its snapshot, and the snapshot is not older than the parsed document.
+  const { file } = await h.exportParsed(sessionId);
+  const pageEvents = file.events.filter((e) => e.page === 1);
+  assert.equal(pageEvents[0]?.data.kind, 'snapshot', 'the page starts with its snapshot');
+  assert.ok(pageEvents[0].t >= parsedAt - 5, `snapshot at ${pageEvents[0].t}, parser done at ${parsedAt}`);
 });
 
 test('a 20,000-row fragment inserted at once, then more rows, replays exactly', { timeout: 180_000 }, async () => {
