@@ -7,6 +7,7 @@ import init, {
   handle_port_disconnect,
   handle_tab_removed,
   handle_browser_startup,
+  handle_headers_received,
 } from "./gen/engine/tabreel.js";
 
 const ready = init({ module_or_path: new URL("./gen/engine/tabreel_bg.wasm", import.meta.url) });
@@ -35,3 +36,12 @@ chrome.tabs.onRemoved.addListener((tabId) => {
 chrome.runtime.onStartup.addListener(() => {
   ready.then(() => handle_browser_startup());
 });
+
+// Documents' response headers, only read: whether their CSP lets the capture run as real wasm.
+chrome.webRequest.onHeadersReceived.addListener(
+  (details) => {
+    ready.then(() => handle_headers_received(details));
+  },
+  { urls: ["<all_urls>"], types: ["main_frame", "sub_frame"] },
+  ["responseHeaders"],
+);

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod blob;
 pub mod chunk;
 pub mod coalesce;
+pub mod csp;
 pub mod css;
 pub mod cssom;
 pub mod event;

@@ -50,6 +50,9 @@ pub enum Request {
     },
     /// Sent by the loader content script when a document starts in a tab.
     PageStart,
+    /// Sent by the wasm build of the capture when its document turns out not to allow wasm (a
+    /// `<meta>` policy): inject the wasm2js build instead.
+    CaptureFallback,
 }
 
 /// Sent by the capture content script on its port.

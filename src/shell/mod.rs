@@ -1,7 +1,7 @@
 //! The thin shell: one adapter per browser context, over web-sys and Chrome's extension APIs.
 //!
-//! `capture` is the content script (built with the `capture` feature and lowered to JS by
-//! wasm2js so it runs under any page CSP); `worker`, `popup` and `player` are the extension's own
+//! `capture` is the content script (built with the `capture` feature, as real wasm for pages whose
+//! CSP allows it and lowered to JS by wasm2js for every other page: `capture_build` picks); `worker`, `popup` and `player` are the extension's own
 //! contexts (built with the `engine` feature as real wasm). Each turns browser events into calls
 //! on [`crate::core`] and turns the core's answers back into browser calls.
 
@@ -15,6 +15,8 @@ pub mod capture;
 pub mod assets;
 #[cfg(feature = "engine")]
 pub mod blob_store;
+#[cfg(feature = "engine")]
+pub mod capture_build;
 #[cfg(feature = "engine")]
 pub mod frame_css;
 #[cfg(feature = "engine")]

@@ -29,6 +29,7 @@ use crate::core::format::{SessionFile, SessionMeta};
 use crate::core::protocol::{CaptureMessage, Request, WorkerMessage, EXPORT_PART_CHARS};
 use crate::shell::assets;
 use crate::shell::blob_store::StoredBlob;
+use crate::shell::capture_build;
 use crate::shell::chrome::{self, Port};
 use crate::shell::error::{from_js, to_js, Context, ShellError};
 use crate::shell::store::{new_session_id, SessionStore, TabRecording};
@@ -45,8 +46,6 @@ const CLOSING_GRACE_MS: f64 = 3000.0;
 const MAX_UNSAVED_BYTES: usize = 64 * 1024 * 1024;
 /// How long `stop` waits at most for the session's assets to be fetched and stored.
 const ASSETS_SETTLE_MS: i32 = 20_000;
-/// The bundled recorder injected into recorded tabs.
-const CAPTURE_SCRIPT: &str = "gen/capture.js";
 
 #[wasm_bindgen]
 extern "C" {
@@ -184,6 +183,9 @@ async fn dispatch(message: JsValue, sender: JsValue) -> Result<Value, ShellError
     if request == Request::PageStart {
         return page_start(&sender).await;
     }
+    if request == Request::CaptureFallback {
+        return capture_fallback(&sender).await;
+    }
     if !sender.is_extension_page() {
         return Err(ShellError::new("refused", "commands are only accepted from the extension's own pages"));
     }
@@ -195,34 +197,56 @@ async fn dispatch(message: JsValue, sender: JsValue) -> Result<Value, ShellError
         Request::Export { id, format, part } => export(&id, format.as_deref(), part).await,
         Request::Import { data } => import(&data).await,
         Request::Delete { id } => delete(&id).await,
-        Request::PageStart => unreachable!(),
+        Request::PageStart | Request::CaptureFallback => unreachable!(),
     }
 }
 
-async fn inject(tab_id: i64, document_id: Option<&str>) -> Result<(), ShellError> {
-    let target = match document_id {
-        Some(doc) => json!({ "tabId": tab_id, "documentIds": [doc] }),
-        None => json!({ "tabId": tab_id, "frameIds": [0] }),
-    };
-    inject_into(target).await
-}
-
-/// Injects the recorder into the frames the tab has now other than its top-level document (which
-/// is injected first, so that its recorder is the first to ask for a page number). A frame that
-/// cannot be injected (a page of another extension, a `chrome:` page) is left out.
-async fn inject_subframes(tab_id: i64) {
-    let Ok(frames) = chrome::web_navigation_get_all_frames(&to_js(&json!({ "tabId": tab_id }))).await else { return };
-    let frames: Vec<Value> = from_js(&frames, "reading the frames of a tab").unwrap_or_default();
-    for frame in frames {
-        let Some(frame_id) = frame.get("frameId").and_then(Value::as_i64).filter(|f| *f != 0) else { continue };
-        if let Err(e) = inject_into(json!({ "tabId": tab_id, "frameIds": [frame_id] })).await {
-            web_sys::console::warn_1(&JsValue::from_str(&format!("tabreel worker: frame {frame_id} is not recorded: {e}")));
+/// Injects the recorder into every frame the tab has now, the top-level document first (so that
+/// its recorder is the first to ask for a page number). Each document gets the capture build its
+/// loader was told it may run. A frame that cannot be injected (a page of another extension, a
+/// `chrome:` page) is left out; the top-level document failing is an error.
+async fn inject_existing(tab_id: i64) -> Result<(), ShellError> {
+    let frames = chrome::web_navigation_get_all_frames(&to_js(&json!({ "tabId": tab_id }))).await;
+    let frames: Vec<Value> = frames.ok().and_then(|f| from_js(&f, "reading the frames of a tab").ok()).unwrap_or_default();
+    let mut ids: Vec<i64> = frames.iter().filter_map(|f| f.get("frameId").and_then(Value::as_i64)).filter(|f| *f != 0).collect();
+    ids.insert(0, 0);
+    for frame_id in ids {
+        let injected = async {
+            let (document, wasm) = probe(tab_id, frame_id).await?;
+            let target = match document {
+                Some(doc) => json!({ "tabId": tab_id, "documentIds": [doc] }),
+                None => json!({ "tabId": tab_id, "frameIds": [frame_id] }),
+            };
+            inject_into(target, wasm).await
+        }
+        .await;
+        match injected {
+            Err(e) if frame_id == 0 => return Err(e),
+            Err(e) => web_sys::console::warn_1(&JsValue::from_str(&format!("tabreel worker: frame {frame_id} is not recorded: {e}"))),
+            Ok(()) => {}
         }
     }
+    Ok(())
 }
 
-async fn inject_into(target: Value) -> Result<(), ShellError> {
-    let injection = json!({ "target": target, "files": [CAPTURE_SCRIPT], "injectImmediately": true });
+/// Asks a frame's loader for its document's verdict ([`capture_build::PROBE_SCRIPT`]): the
+/// document's id and whether it may run the wasm build.
+async fn probe(tab_id: i64, frame_id: i64) -> Result<(Option<String>, bool), ShellError> {
+    let injection = json!({ "target": { "tabId": tab_id, "frameIds": [frame_id] }, "files": [capture_build::PROBE_SCRIPT], "injectImmediately": true });
+    let results = chrome::scripting_execute_script(&to_js(&injection)).await.context("injecting the recorder")?;
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Probed {
+        document_id: Option<String>,
+        #[serde(default)]
+        result: Option<bool>,
+    }
+    let results: Vec<Probed> = from_js(&results, "reading the recorder probe").unwrap_or_default();
+    Ok(results.into_iter().next().map(|r| (r.document_id, r.result == Some(true))).unwrap_or((None, false)))
+}
+
+async fn inject_into(target: Value, wasm: bool) -> Result<(), ShellError> {
+    let injection = json!({ "target": target, "files": [capture_build::script(wasm)], "injectImmediately": true });
     chrome::scripting_execute_script(&to_js(&injection)).await.context("injecting the recorder").map(|_| ())
 }
 
@@ -247,12 +271,11 @@ async fn start(tab_id: i64) -> Result<Value, ShellError> {
     let meta = SessionMeta { id: new_session_id(started_at), title, url: url.clone(), started_at, duration_ms: 0.0, event_count: 0, bytes: 0 };
     store.create(&meta).await?;
     store.put_tab(&TabRecording { tab_id, session_id: meta.id.clone(), next_page: 0 }).await?;
-    if let Err(e) = inject(tab_id, None).await {
+    if let Err(e) = inject_existing(tab_id).await {
         let _ = store.delete_tab(tab_id).await;
         let _ = store.delete(&meta.id).await;
         return Err(ShellError::new(format!("cannot record this tab ({url})"), e.message));
     }
-    inject_subframes(tab_id).await;
     badge(tab_id, true).await;
     Ok(json!({ "ok": true, "sessionId": meta.id }))
 }
@@ -404,16 +427,39 @@ async fn delete(id: &str) -> Result<Value, ShellError> {
     Ok(json!({ "ok": true }))
 }
 
-/// The loader content script says a new document started in its tab.
+/// The loader content script says a new document started in its tab. The answer tells it whether
+/// its document may run the wasm build of the capture (it keeps that for a later start).
 async fn page_start(sender: &Sender) -> Result<Value, ShellError> {
+    let Some((tab_id, frame)) = sender.content_frame() else { return Ok(json!({ "ok": true, "recording": false })) };
+    let wasm = capture_build::take_verdict(tab_id, frame, sender.url.as_deref().unwrap_or(""));
+    let _guard = tab_lock().await;
+    let recording = store().await?.tab(tab_id).await?.is_some();
+    if recording {
+        inject_document(tab_id, frame, sender.document_id.as_deref(), wasm).await?;
+        if frame == 0 {
+            badge(tab_id, true).await;
+        }
+    }
+    Ok(json!({ "ok": true, "recording": recording, "wasm": wasm }))
+}
+
+/// Injects the recorder into the sender's document (or, without its id, the sender's frame).
+async fn inject_document(tab_id: i64, frame: i64, document_id: Option<&str>, wasm: bool) -> Result<(), ShellError> {
+    let target = match document_id {
+        Some(doc) => json!({ "tabId": tab_id, "documentIds": [doc] }),
+        None => json!({ "tabId": tab_id, "frameIds": [frame] }),
+    };
+    inject_into(target, wasm).await
+}
+
+/// The wasm build of the capture found a `<meta>` policy (or failed to compile) in its document:
+/// the document gets the wasm2js build instead.
+async fn capture_fallback(sender: &Sender) -> Result<Value, ShellError> {
     let Some((tab_id, frame)) = sender.content_frame() else { return Ok(json!({ "ok": true, "recording": false })) };
     let _guard = tab_lock().await;
     let recording = store().await?.tab(tab_id).await?.is_some();
     if recording {
-        inject(tab_id, sender.document_id.as_deref()).await?;
-        if frame == 0 {
-            badge(tab_id, true).await;
-        }
+        inject_document(tab_id, frame, sender.document_id.as_deref(), false).await?;
     }
     Ok(json!({ "ok": true, "recording": recording }))
 }
@@ -621,6 +667,7 @@ pub fn handle_port_disconnect(port: Port) {
 #[wasm_bindgen]
 pub async fn handle_tab_removed(tab_id: f64) {
     let tab_id = tab_id as i64;
+    capture_build::forget_tab(tab_id);
     let result = async {
         let _guard = tab_lock().await;
         let store = store().await?;

@@ -7,6 +7,9 @@
 //!   lowered (`wasm-opt`), bound (`wasm-bindgen --target bundler`), turned into JS by `wasm2js`
 //!   and bundled into one classic script by esbuild. Content scripts cannot compile wasm on pages
 //!   whose CSP lacks `wasm-unsafe-eval`, and trying is visible to the page; JS runs everywhere.
+//! - `capture-wasm.js`: the same capture wasm, bound with `--target web`, optimised, and embedded
+//!   (base64) with a loader in one classic script that compiles it synchronously. The worker
+//!   injects it instead of `capture.js` into documents whose CSP allows wasm (src/core/csp.rs).
 //!
 //! The popup's static files are copied from `popup/` to `extension/gen/popup/`.
 
@@ -30,7 +33,12 @@ const WASM_FEATURES: &[&str] = &[
 /// Files whose change means the extension must be rebuilt.
 const INPUTS: &[&str] = &["src", "popup", "Cargo.toml", "Cargo.lock", "xtask/src"];
 /// What the build produces.
-const OUTPUTS: &[&str] = &["extension/gen/engine/tabreel_bg.wasm", "extension/gen/engine/tabreel.js", "extension/gen/capture.js"];
+const OUTPUTS: &[&str] = &[
+    "extension/gen/engine/tabreel_bg.wasm",
+    "extension/gen/engine/tabreel.js",
+    "extension/gen/capture.js",
+    "extension/gen/capture-wasm.js",
+];
 
 /// `cargo xtask build`: rebuilds only when a source is newer than the outputs.
 pub fn build() -> Result<(), String> {
@@ -50,10 +58,11 @@ pub fn build() -> Result<(), String> {
     copy_popup()?;
     let size = |p: &str| fs::metadata(root().join(p)).map(|m| m.len()).unwrap_or(0);
     step(&format!(
-        "extension ready in extension/ ({:.0}s): engine wasm {} KB, capture.js {} KB",
+        "extension ready in extension/ ({:.0}s): engine wasm {} KB, capture.js {} KB, capture-wasm.js {} KB",
         started.elapsed().as_secs_f64(),
         size("extension/gen/engine/tabreel_bg.wasm") / 1024,
-        size("extension/gen/capture.js") / 1024
+        size("extension/gen/capture.js") / 1024,
+        size("extension/gen/capture-wasm.js") / 1024
     ));
     Ok(())
 }
@@ -135,7 +144,52 @@ fn build_capture() -> Result<(), String> {
         .args(["--bundle", "--format=iife", "--legal-comments=none", "--log-level=warning", "--target=chrome120"])
         .args(minify.then_some("--minify"))
         .arg(format!("--outfile={}", out.display())))?;
+    build_capture_wasm(&lowered, &work, minify)
+}
+
+/// The capture as real wasm: the same compiled crate as `capture.js` (MVP, lowered: wasm-bindgen
+/// only handles the crate's MVP build without its feature section), bound for `initSync`, its
+/// bytes embedded in the script (a content script can only compile them synchronously if it
+/// already has them).
+fn build_capture_wasm(wasm: &Path, work: &Path, minify: bool) -> Result<(), String> {
+    let web = work.join("web");
+    run(tool("wasm-bindgen")
+        .arg(wasm)
+        .args(["--target", "web", "--out-name", "tabreel", "--no-typescript"])
+        .args((!minify).then_some("--keep-debug"))
+        .arg("--out-dir")
+        .arg(&web))?;
+    let bound = web.join("tabreel_bg.wasm");
+    let mut opt = tool("wasm-opt");
+    opt.arg(&bound).args(WASM_FEATURES).args(["-O3", "-o"]).arg(&bound);
+    if !minify {
+        opt.arg("-g");
+    }
+    run(&mut opt)?;
+    let bytes = fs::read(&bound).map_err(|e| format!("reading {}: {e}", bound.display()))?;
+    write(&web.join("bytes.js"), &format!("export default \"{}\";\n", base64(&bytes)))?;
+    fs::copy(root().join("src/shell/capture/entry-wasm.js"), work.join("entry-wasm.js")).map_err(|e| format!("copying entry-wasm.js: {e}"))?;
+    let out = root().join("extension/gen/capture-wasm.js");
+    run(tool("esbuild")
+        .arg(work.join("entry-wasm.js"))
+        // The glue's asynchronous `init` (never called) defaults to a URL from `import.meta`.
+        .args(["--bundle", "--format=iife", "--legal-comments=none", "--log-level=warning", "--target=chrome120", "--define:import.meta.url=undefined"])
+        .args(minify.then_some("--minify"))
+        .arg(format!("--outfile={}", out.display())))?;
     Ok(())
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
 }
 
 /// wasm2js grows memory by copying into a new ArrayBuffer, leaving wasm-bindgen's cached views

@@ -6,6 +6,6 @@ import { capture_main, capture_reconnect } from "./tabreel.js";
 if (globalThis.__tabreelCapture) {
   globalThis.__tabreelCapture.reconnect();
 } else {
-  globalThis.__tabreelCapture = { reconnect: capture_reconnect };
+  globalThis.__tabreelCapture = { reconnect: capture_reconnect, engine: "wasm2js" };
   capture_main();
 }
