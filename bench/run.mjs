@@ -63,7 +63,12 @@ function fail(msg) {
   process.exit(2);
 }
 
-const modesOf = (c) => (c === 'seek' ? ['rrweb', 'tabreel'] : c.startsWith('bigdom-') ? ['none', 'off', 'rrweb', 'tabreel', 'tabreel-start'] : ['none', 'off', 'rrweb', 'tabreel']);
+const modesOf = (c) => (c === 'seek' ? ['rrweb', 'tabreel'] : c.startsWith('bigdom-') ? ['none', 'off', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'] : ['none', 'off', 'rrweb', 'tabreel', 'tabreel-js']);
+
+// tabreel-js: the workload is served with a policy that refuses wasm (and allows everything the
+// workloads do), so the recorder runs its wasm2js build, as on github.com-like pages.
+const NO_WASM_POLICY = "default-src * data: blob: 'unsafe-inline'";
+const noWasmHeaders = (files) => Object.fromEntries(Object.values(files).map((f) => [`/${f}?csp=nowasm`, { 'Content-Security-Policy': NO_WASM_POLICY }]));
 
 // ---------------------------------------------------------------------------------------------
 // Workloads: what happens in the measured window (after the tab is on blank.html)
@@ -153,10 +158,10 @@ async function runCase(server, files, name, mode, opts) {
     const page = await context.newPage();
     await page.goto(server.url(`${files.blank}?tab=${++uniq}`));
     await page.bringToFront();
-    const url = server.url(`${files[name]}?run=${uniq}`);
+    const url = server.url(`${files[name]}?run=${uniq}${mode === 'tabreel-js' ? '&csp=nowasm' : ''}`);
     const cdp = await cdpFor(context, page);
     let rec = null;
-    if (mode === 'tabreel') {
+    if (mode === 'tabreel' || mode === 'tabreel-js') {
       rec = await h.startRecording(page);
       await sleep(300);
     }
@@ -274,7 +279,8 @@ function summarise(samples) {
 }
 
 function table(results, opts) {
-  const cols = ['none', 'off', 'rrweb', 'tabreel', 'tabreel-start', 'tabreel/rrweb', 'start/rrweb'];
+  const modes = ['none', 'off', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'];
+  const cols = [...modes, 'tabreel/rrweb', 'js/rrweb', 'start/rrweb'];
   let rows = [];
   for (const c of opts.cases) {
     const byMode = results[c] || {};
@@ -285,15 +291,15 @@ function table(results, opts) {
       if (key === 'addedTaskMs') {
         const none = stat('none', 'taskMs');
         if (!none) continue;
-        const cells = cols.slice(0, 5).map((m) => {
+        const cells = modes.map((m) => {
           const s = stat(m, 'taskMs');
           return s && m !== 'none' ? fmt(s.median - none.median) : '';
         });
-        rows.push([c, label, ...cells, '', '']);
+        rows.push([c, label, ...cells, '', '', '']);
         continue;
       }
       if (!keys.has(key)) continue;
-      const cells = cols.slice(0, 5).map((m) => {
+      const cells = modes.map((m) => {
         const s = stat(m, key);
         return !s ? '' : opts.repeat > 1 ? `${fmt(s.median)} (${fmt(s.min)})` : fmt(s.median);
       });
@@ -305,7 +311,7 @@ function table(results, opts) {
         const n = stat('none', key)?.median;
         return n !== undefined && rr - n > 0 ? ((t - n) / (rr - n)).toFixed(2) : 'n/a';
       };
-      rows.push([c, label, ...cells, ratioOf('tabreel'), ratioOf('tabreel-start')]);
+      rows.push([c, label, ...cells, ratioOf('tabreel'), ratioOf('tabreel-js'), ratioOf('tabreel-start')]);
     }
   }
   // Columns no case filled (tabreel-start without a bigdom case; none/off with only seek) go.
@@ -333,6 +339,7 @@ function report(results, problems, opts, info) {
     `Cells: ${cells}.${info.timeDomain ? ` Main-thread times are ${info.timeDomain === 'threadTicks' ? 'thread CPU time' : 'wall time'} of the page's renderer main thread (CDP Performance).` : ''}`,
     `tabreel/rrweb: for times and heap (tabreel − none)/(rrweb − none), for bytes and task lengths tabreel/rrweb. start/rrweb: the same for tabreel-start.`,
     `tabreel-start: the bigdom page loaded first, then recording started (the snapshot of a loaded DOM). rrweb snapshots at load.`,
+    `tabreel: pages without a CSP, so the recorder runs as wasm. tabreel-js (js/rrweb): the same page served with a CSP that refuses wasm ("${NO_WASM_POLICY}"), so it runs its wasm2js build.`,
     '',
     table(results, opts),
     ...(problems.length ? ['', 'Problems:', ...problems.map((p) => `- ${p}`)] : []),
@@ -368,7 +375,7 @@ async function main() {
   const files = writePages(PAGES, opts.cases);
   const session = opts.cases.includes('seek') ? seekSession() : null;
   const rrwebPage = session ? writeRrwebReplayPage(PAGES, RRWEB_UMD, session) : null;
-  const server = await startServer({ root: PAGES });
+  const server = await startServer({ root: PAGES, headers: noWasmHeaders(files) });
   const results = {};
   const problems = [];
   const info = { date: new Date().toISOString().slice(0, 16).replace('T', ' '), browser: '', timeDomain: '', extension };
