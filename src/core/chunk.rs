@@ -7,13 +7,18 @@
 //! zlib's checksum turns a corrupted chunk into an error instead of garbage.
 //!
 //! "Compact" is the session file's JSON with the numbers that dominate it made small and
-//! repetitive, which deflate then codes in a few bits each: in every node list each id is stored
-//! as the difference from the previous node's id (usually 1) and each parent as the difference
-//! between the node's id and its parent's; each event's time is the difference from the previous
-//! event's. Differences wrap (ids are u32), so every id survives exactly, and time differences of
-//! nearby epoch times are exact in f64. On a 50,000-element page this made the stored bytes 2.4×
-//! smaller than zlib over the plain JSON. Chunks written before this encoding (plain JSON, zlib
-//! header first) are still read.
+//! repetitive, which deflate then codes in a few bits each: each inserted node's id is stored as
+//! the difference from the previous inserted node's id *in the chunk* (usually 1, also across
+//! events: ids are handed out in order), each parent as the difference between the node's id and
+//! its parent's, each removed node's id as the difference from the last inserted id (a node that
+//! comes and goes is usually the newest), and each event's time as the difference from the
+//! previous event's. Differences wrap (ids are u32), so every id survives exactly, and time
+//! differences of nearby epoch times are exact in f64. On a 50,000-element page the first form
+//! made the stored bytes 2.4× smaller than zlib over the plain JSON; carrying the id difference
+//! across events and coding removals made a recording of scripted interactions (a mutation per
+//! mouse move) 30 % smaller again. Chunks of the first form (`c`, `b`: node-id differences
+//! restarting in every node list, removals as they are) and older plain zlib chunks are still
+//! read.
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -51,10 +56,23 @@ impl fmt::Display for ChunkError {
 impl std::error::Error for ChunkError {}
 
 /// The first byte of a compact chunk (a plain zlib stream starts with 0x78).
-const COMPACT: u8 = b'c';
+const COMPACT: u8 = b'C';
 
 /// The first byte of a compact chunk compressed with brotli instead of zlib.
-const COMPACT_BROTLI: u8 = b'b';
+const COMPACT_BROTLI: u8 = b'B';
+
+/// The first bytes of chunks of the first compact form, zlib and brotli (read, no longer written).
+const COMPACT_V1: u8 = b'c';
+const COMPACT_V1_BROTLI: u8 = b'b';
+
+/// Which compact form a chunk holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Form {
+    /// Node-id differences restart in every node list; removals are not coded.
+    V1,
+    /// Node-id differences run through the chunk; removals are coded against the last new id.
+    V2,
+}
 
 /// How hard to compress: a batch as it arrives, small chunks merged while a recording goes on,
 /// or the chunks of a finished (or imported) recording, merged once.
@@ -83,7 +101,7 @@ fn brotli_quality(raw: usize) -> u32 {
 /// Encodes a batch of events as a compact chunk.
 pub fn encode(events: &[Event], effort: Effort) -> Vec<u8> {
     let mut compact = events.to_vec();
-    to_compact(&mut compact);
+    to_compact(&mut compact, Form::V2);
     let json = serde_json::to_string(&compact).expect("events serialise");
     let level = match effort {
         Effort::Live => 6,
@@ -183,10 +201,10 @@ fn read_bounded(reader: impl Read) -> Result<String, ChunkError> {
 /// Decodes a chunk, compact or plain.
 pub fn decode(bytes: &[u8]) -> Result<Vec<Event>, ChunkError> {
     match bytes.first() {
-        Some(&COMPACT) | Some(&COMPACT_BROTLI) => {
-            let text = if bytes[0] == COMPACT { inflate(&bytes[1..])? } else { unbrotli(&bytes[1..])? };
+        Some(&tag @ (COMPACT | COMPACT_BROTLI | COMPACT_V1 | COMPACT_V1_BROTLI)) => {
+            let text = if matches!(tag, COMPACT | COMPACT_V1) { inflate(&bytes[1..])? } else { unbrotli(&bytes[1..])? };
             let mut events: Vec<Event> = serde_json::from_str(&text).map_err(|e| ChunkError::BadEvents(e.to_string()))?;
-            from_compact(&mut events);
+            from_compact(&mut events, if matches!(tag, COMPACT | COMPACT_BROTLI) { Form::V2 } else { Form::V1 });
             Ok(events)
         }
         _ => {
@@ -205,14 +223,31 @@ fn node_lists(event: &mut Event) -> Vec<&mut Vec<SerializedNode>> {
     }
 }
 
-fn to_compact(events: &mut [Event]) {
+/// The removed nodes of an event.
+fn removals(event: &mut Event) -> &mut [crate::core::event::Removal] {
+    match &mut event.data {
+        EventData::Mutation(m) => &mut m.removes,
+        _ => &mut [],
+    }
+}
+
+fn to_compact(events: &mut [Event], form: Form) {
     let mut last_t = 0.0;
+    let mut prev: NodeId = 0;
     for event in events {
         let t = event.t;
         event.t = t - last_t;
         last_t = t;
+        if form == Form::V2 {
+            // Removals are applied before the event's insertions: coded against the ids so far.
+            for r in removals(event) {
+                r.id = prev.wrapping_sub(r.id);
+            }
+        }
         for nodes in node_lists(event) {
-            let mut prev: NodeId = 0;
+            if form == Form::V1 {
+                prev = 0;
+            }
             for n in nodes.iter_mut() {
                 let id = n.id;
                 n.id = id.wrapping_sub(prev);
@@ -223,13 +258,21 @@ fn to_compact(events: &mut [Event]) {
     }
 }
 
-fn from_compact(events: &mut [Event]) {
+fn from_compact(events: &mut [Event], form: Form) {
     let mut last_t = 0.0;
+    let mut prev: NodeId = 0;
     for event in events {
         event.t += last_t;
         last_t = event.t;
+        if form == Form::V2 {
+            for r in removals(event) {
+                r.id = prev.wrapping_sub(r.id);
+            }
+        }
         for nodes in node_lists(event) {
-            let mut prev: NodeId = 0;
+            if form == Form::V1 {
+                prev = 0;
+            }
             for n in nodes.iter_mut() {
                 let id = prev.wrapping_add(n.id);
                 n.id = id;
@@ -258,7 +301,7 @@ mod tests {
         assert!(flat.windows(2).all(|w| w[0] < w[1]));
         assert!(flat.iter().all(|&i| sizes[i] < 100));
     }
-    use crate::core::event::{Addition, ElementNode, MutationBatch, NodeKind, Snapshot};
+    use crate::core::event::{Addition, ElementNode, MutationBatch, NodeKind, Removal, Snapshot};
 
     fn node(id: NodeId, parent: Option<NodeId>) -> SerializedNode {
         let kind = NodeKind::Element(ElementNode { tag: "div".into(), ns: None, attrs: vec![], form: None, css: None });
@@ -274,7 +317,62 @@ mod tests {
         let moved = vec![node(1500, None), node(7, Some(1500)), node(u32::MAX, Some(7))];
         events.push(Event { t: t0 + 0.3, page: 0, frame: 0, data: EventData::Mutation(MutationBatch { adds: vec![Addition { parent: 3, before: Some(9), nodes: moved }], ..Default::default() }) });
         events.extend((0..500).map(|i| Event { t: t0 + 1.0 + i as f64 * 16.7, page: 0, frame: 0, data: EventData::PointerMove { x: i as f64, y: 1.0 } }));
+        // Removals of new and old nodes (ids above and below the newest, the largest id), with
+        // insertions after them in the same event.
+        for (i, removed) in [(0, 2000), (1, 5), (2, u32::MAX), (3, 0), (4, 2003)].into_iter() {
+            let removes = vec![Removal { parent: 3, id: removed }, Removal { parent: 4, id: 1999 - i }];
+            let adds = vec![Addition { parent: 3, before: None, nodes: vec![node(2000 + i, None), node(2100 + i, Some(2000 + i))] }];
+            events.push(Event { t: t0 + 9000.0 + i as f64, page: 0, frame: 0, data: EventData::Mutation(MutationBatch { removes, adds, ..Default::default() }) });
+        }
         events
+    }
+
+    /// A page that replaces a text on every mouse move: a removal and an insertion per event.
+    fn ticker() -> Vec<Event> {
+        let t0 = 1_795_383_823_321.0;
+        (0..3000u32)
+            .map(|i| {
+                let id = 5000 + i;
+                let text = SerializedNode { id, parent: None, kind: NodeKind::Text { text: format!("{},{}", (i * 37) % 1200, (i * 91) % 700) } };
+                let batch = MutationBatch { removes: vec![Removal { parent: 16, id: id - 1 }], adds: vec![Addition { parent: 16, before: None, nodes: vec![text] }], ..Default::default() };
+                Event { t: t0 + (i * 16) as f64 + (i % 3) as f64, page: 1, frame: 0, data: EventData::Mutation(batch) }
+            })
+            .collect()
+    }
+
+    /// A chunk of the first compact form, as written before removals and ids across events were
+    /// coded.
+    fn v1_chunk(events: &[Event], brotli: bool) -> Vec<u8> {
+        let mut compact = events.to_vec();
+        to_compact(&mut compact, Form::V1);
+        let json = serde_json::to_string(&compact).unwrap();
+        if brotli {
+            let mut out = vec![COMPACT_V1_BROTLI];
+            brotli::BrotliCompress(&mut json.as_bytes(), &mut out, &brotli::enc::BrotliEncoderParams { quality: 9, ..Default::default() }).unwrap();
+            out.extend_from_slice(&crc32(json.as_bytes()).to_be_bytes());
+            out
+        } else {
+            let mut enc = ZlibEncoder::new(vec![COMPACT_V1], Compression::new(6));
+            enc.write_all(json.as_bytes()).unwrap();
+            enc.finish().unwrap()
+        }
+    }
+
+    #[test]
+    fn chunks_of_the_first_compact_form_are_still_read() {
+        for events in [sample(), ticker()] {
+            assert_eq!(decode(&v1_chunk(&events, false)).unwrap(), events);
+            assert_eq!(decode(&v1_chunk(&events, true)).unwrap(), events);
+        }
+    }
+
+    #[test]
+    fn ids_coded_across_events_shrink_a_mutation_per_event() {
+        let events = ticker();
+        assert_eq!(decode(&encode(&events, Effort::Archive)).unwrap(), events);
+        assert_eq!(decode(&encode(&events, Effort::Live)).unwrap(), events);
+        let (now, before) = (encode(&events, Effort::Live).len(), v1_chunk(&events, false).len());
+        assert!(now * 4 < before * 3, "zlib 6: {now} bytes now vs {before} in the first compact form");
     }
 
     #[test]

@@ -489,7 +489,7 @@ export class Harness {
     const expanded = dump.replace(/\{\s*"brotliBase64":\s*"([A-Za-z0-9+/=]*)",\s*"compressedBytes":\s*(\d+)\s*\}/g, (_, b64, n) => {
       const bytes = Buffer.from(b64, 'base64');
       try {
-        // 'b', the brotli stream, then the text's CRC-32 (src/core/chunk.rs).
+        // 'B' (or 'b'), the brotli stream, then the text's CRC-32 (src/core/chunk.rs).
         const text = zlib.brotliDecompressSync(bytes.subarray(1, bytes.length - 4)).toString('utf8');
         return JSON.stringify({ inflated: text, compressedBytes: Number(n) });
       } catch (e) {
@@ -536,9 +536,9 @@ async function dumpTabreelIndexedDb() {
     req.onblocked = () => reject(new Error('open blocked'));
   });
   async function inflate(bytes) {
-    // A compact chunk (src/core/chunk.rs) is the byte 'c' then a zlib stream; older chunks are
-    // the zlib stream alone.
-    if (bytes[0] === 0x63) bytes = bytes.subarray(1);
+    // A compact chunk (src/core/chunk.rs) is the byte 'C' (or 'c', the first compact form) then a
+    // zlib stream; older chunks are the zlib stream alone.
+    if (bytes[0] === 0x43 || bytes[0] === 0x63) bytes = bytes.subarray(1);
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
     return new Response(stream).text();
   }
@@ -555,7 +555,7 @@ async function dumpTabreelIndexedDb() {
       const rawHex = Array.from(bytes.subarray(0, 4096), (b) => b.toString(16).padStart(2, '0')).join('');
       // Stored files (the `blobs` store: page assets) are kept as they were fetched: their text.
       if (key === 'data' && store === 'blobs') return { bytes: bytes.length, text: new TextDecoder().decode(bytes) };
-      if (key === 'data' && bytes[0] === 0x62) {
+      if (key === 'data' && (bytes[0] === 0x42 || bytes[0] === 0x62)) {
         let bin = '';
         for (const b of bytes) bin += String.fromCharCode(b);
         return { brotliBase64: btoa(bin), compressedBytes: bytes.length };
