@@ -139,11 +139,29 @@ pub fn encode_json(json: &str) -> Result<Vec<u8>, ChunkError> {
 /// Only groups of two or more are returned (merging one chunk gains nothing). A chunk too large
 /// to be eligible ends a run, so merged chunks always hold consecutive events.
 pub fn merge_groups(sizes: &[usize], group_bytes: usize, eligible_below: Option<usize>) -> Vec<Vec<usize>> {
+    groups(sizes, group_bytes, eligible_below, |_| false)
+}
+
+/// Which consecutive chunks of a finished recording to re-encode with [`Effort::Archive`]: every
+/// chunk, in groups of about `group_bytes`, except a chunk that is archived already and would be
+/// alone in its group. A lone chunk that is not (a recording whose chunks were all merged while
+/// it went on) is re-encoded by itself.
+pub fn archive_groups(chunks: &[&[u8]], group_bytes: usize) -> Vec<Vec<usize>> {
+    let sizes: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
+    groups(&sizes, group_bytes, None, |i| !is_archived(chunks[i]))
+}
+
+/// Whether a stored chunk is compressed for keeps ([`Effort::Archive`]).
+pub fn is_archived(chunk: &[u8]) -> bool {
+    matches!(chunk.first(), Some(&(COMPACT_BROTLI | COMPACT_V1_BROTLI)))
+}
+
+fn groups(sizes: &[usize], group_bytes: usize, eligible_below: Option<usize>, keep_alone: impl Fn(usize) -> bool) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut current: Vec<usize> = Vec::new();
     let mut current_bytes = 0usize;
     let close = |current: &mut Vec<usize>, groups: &mut Vec<Vec<usize>>| {
-        if current.len() > 1 {
+        if current.len() > 1 || current.first().is_some_and(|&i| keep_alone(i)) {
             groups.push(std::mem::take(current));
         } else {
             current.clear();
@@ -286,6 +304,22 @@ fn from_compact(events: &mut [Event], form: Form) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn archive_groups_take_every_chunk_and_leave_only_lone_archived_ones() {
+        let live = encode(&sample(), Effort::Live);
+        let merged = encode(&sample(), Effort::Merge);
+        let archived = encode(&sample(), Effort::Archive);
+        assert!(!is_archived(&live) && !is_archived(&merged) && is_archived(&archived));
+        // One chunk merged while recording: re-encoded alone. Already archived alone: left.
+        assert_eq!(archive_groups(&[&merged], 1 << 20), vec![vec![0]]);
+        assert_eq!(archive_groups(&[&archived], 1 << 20), Vec::<Vec<usize>>::new());
+        // Archived chunks still join a group with others; groups stay consecutive and bounded.
+        assert_eq!(archive_groups(&[&archived, &live, &merged], 1 << 20), vec![vec![0, 1, 2]]);
+        let (a, l) = (archived.len(), live.len());
+        assert_eq!(archive_groups(&[&live, &archived, &live], a.max(l) + 1), vec![vec![0], vec![2]]);
+        assert_eq!(archive_groups(&[], 1000), Vec::<Vec<usize>>::new());
+    }
 
     #[test]
     fn merge_groups_takes_runs_of_small_chunks_in_bounded_groups() {

@@ -137,7 +137,7 @@ impl SessionStore {
         let records = index.get_all(Some(range()?), None).await.map_err(db_err(what))?;
         let keys = index.get_all_keys(Some(range()?), None).await.map_err(db_err(what))?;
         tx.done().await.map_err(db_err(what))?;
-        if records.len() != keys.len() || records.len() < 2 {
+        if records.len() != keys.len() || records.is_empty() {
             return Ok(());
         }
         let mut datas = Vec::with_capacity(records.len());
@@ -146,8 +146,10 @@ impl SessionStore {
             let Some(data) = data else { return Ok(()) }; // not ours to fix here; reading reports it
             datas.push(data.to_vec());
         }
-        let sizes: Vec<usize> = datas.iter().map(Vec::len).collect();
-        let groups = chunk::merge_groups(&sizes, COMPACT_GROUP_BYTES, eligible_below);
+        let groups = match eligible_below {
+            Some(_) => chunk::merge_groups(&datas.iter().map(Vec::len).collect::<Vec<_>>(), COMPACT_GROUP_BYTES, eligible_below),
+            None => chunk::archive_groups(&datas.iter().map(Vec::as_slice).collect::<Vec<_>>(), COMPACT_GROUP_BYTES),
+        };
         let mut merged = Vec::new();
         let mut replaced = Vec::new();
         let mut new_bytes = 0usize;
