@@ -46,8 +46,9 @@ pub const FLUSH_EVENTS: usize = 500;
 pub const POINTER_SAMPLE_MS: f64 = 50.0;
 /// Minimum interval between recorded positions of one scrolling element.
 pub const SCROLL_SAMPLE_MS: f64 = 100.0;
-/// Time a snapshot slice may spend serialising before it yields to the page (the slice's
-/// encoding and sending come on top, so a slice stays well under a 50 ms long task).
+/// Time a snapshot slice's task may take before it yields to the page: it sends the previous
+/// slice's events, then serialises until this much has passed since it began (checked every few
+/// nodes), so a slice stays well under a 50 ms long task.
 pub const SLICE_MS: f64 = 8.0;
 /// A task that inserted more nodes than this has them recorded in slices too.
 pub const DEFER_INSERTED: u32 = 300;
@@ -83,6 +84,9 @@ struct State {
     observer: Option<MutationObserver>,
     /// The snapshot while it is being taken, a slice per task.
     walk: Option<SnapshotWalk<Node>>,
+    /// Whether the snapshot's first slice (the page's `snapshot` event) was taken: nothing is
+    /// recorded or sent before it.
+    snapshot_taken: bool,
     /// Stylesheets that live in the CSSOM only.
     sheets: SheetWatch,
     /// The listeners put on each recorded shadow root (until it leaves the document), one per
@@ -140,6 +144,7 @@ impl Recorder {
                 pending_viewport: None,
                 observer: None,
                 walk: None,
+                snapshot_taken: false,
                 sheets: SheetWatch::default(),
                 root_handlers: Vec::new(),
                 checking: false,
@@ -173,7 +178,7 @@ impl Recorder {
             let mut s = state.borrow_mut();
             s.dom.observe_shadow_roots_with(observer.clone(), init.clone());
             s.observer = Some(observer.clone());
-            s.begin_snapshot(&window);
+            s.begin_snapshot();
         }
         observer.observe_with_options(&document, &init)?;
         state.borrow_mut().schedule_watch();
@@ -258,6 +263,9 @@ impl Drop for Recorder {
 
 impl State {
     fn push(&mut self, data: EventData) {
+        if !self.snapshot_taken {
+            return; // the page's recording begins with its snapshot
+        }
         self.buffer.push(Event { t: now(), page: self.page, frame: 0, data });
         if self.buffer.len() >= FLUSH_EVENTS {
             self.flush();
@@ -438,6 +446,9 @@ impl State {
 
     fn send(&mut self) {
         self.flush_scheduled = false;
+        if !self.snapshot_taken {
+            return; // nothing goes before the page's snapshot
+        }
         let t = now();
         if let Some((x, y)) = self.pending_pointer.take() {
             self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::PointerMove { x, y } });
@@ -467,35 +478,28 @@ impl State {
         (self.sink)(events.len() as u32, last_t, json);
     }
 
-    /// Takes the first slice of the snapshot now (the `snapshot` event) and schedules the rest.
-    fn begin_snapshot(&mut self, window: &web_sys::Window) {
+    /// Prepares the snapshot and schedules its first slice (the `snapshot` event) in a task of its
+    /// own: the start (observer, listeners) and the first slice each pay for compiling the code
+    /// they run for the first time, and together they made one long task.
+    fn begin_snapshot(&mut self) {
+        let doc_node: Node = self.dom.document().clone().into();
+        self.walk = Some(SnapshotWalk::new(doc_node));
+        self.schedule_slice();
+    }
+
+    /// The `snapshot` event from the walk's first slice: the document and as much of it as fit.
+    fn snapshot_event(&mut self, nodes: Vec<crate::core::event::SerializedNode>, done: bool) -> EventData {
         let document = self.dom.document().clone();
-        let doc_node: Node = document.clone().into();
-        let mut walk = SnapshotWalk::new(doc_node.clone());
-        // Elements can have been scrolled only in a document that was already there; while the
-        // document is still loading (recorded from its start) every element the parser adds is
-        // new, and its scrolls will come as events.
-        self.dom.collect_scrolls(document.ready_state() != "loading");
-        let slice = walk.step(&mut self.dom, slice_clock());
+        let doc_node: &Node = document.as_ref();
         let mut scrolls = self.dom.take_scrolls();
-        let (x, y) = (window.scroll_x().unwrap_or(0.0), window.scroll_y().unwrap_or(0.0));
-        if let (true, Some(doc_id)) = (x != 0.0 || y != 0.0, self.dom.id(&doc_node)) {
+        let window = document.default_view();
+        let (x, y) = window.as_ref().map_or((0.0, 0.0), |w| (w.scroll_x().unwrap_or(0.0), w.scroll_y().unwrap_or(0.0)));
+        if let (true, Some(doc_id)) = (x != 0.0 || y != 0.0, self.dom.id(doc_node)) {
             scrolls.insert(0, ScrollPosition { target: doc_id, x, y });
         }
-        let done = walk.is_done();
         let focus = if done { self.focused() } else { None };
-        let (width, height) = viewport(window);
-        let nodes = slice.snapshot.unwrap_or_default();
-        let snapshot = Snapshot { url: document.url().unwrap_or_default(), title: document.title(), width, height, nodes, scrolls, focus };
-        self.buffer.push(Event { t: now(), page: self.page, frame: 0, data: EventData::Snapshot(snapshot) });
-        self.after_serialize();
-        self.flush();
-        if done {
-            self.dom.collect_scrolls(false);
-        } else {
-            self.walk = Some(walk);
-            self.schedule_slice();
-        }
+        let (width, height) = window.as_ref().map_or((0, 0), viewport);
+        EventData::Snapshot(Snapshot { url: document.url().unwrap_or_default(), title: document.title(), width, height, nodes, scrolls, focus })
     }
 
     /// The focused element, if it is recorded (and not the body, which holds focus by default).
@@ -511,8 +515,13 @@ impl State {
         self.later(0, State::next_slice);
     }
 
-    /// One more slice of the snapshot, as a mutation batch of insertions.
+    /// One more slice of the snapshot: the first is the page's `snapshot` event, the others
+    /// mutation batches of insertions. A slice first sends what the one before recorded, inside
+    /// its own time budget: encoding and posting a slice cost about half as much as serialising
+    /// it, and code run for the first time (the first slice's serialising, the second's encoding)
+    /// is compiled then, so a slice's task stays near [`SLICE_MS`] whatever it does.
     fn next_slice(&mut self) {
+        let out_of_time = slice_clock();
         // The page's changes since the last slice are recorded first, against what the replay
         // has by then.
         if let Some(records) = self.observer.as_ref().map(MutationObserver::take_records) {
@@ -520,29 +529,51 @@ impl State {
                 self.on_mutations(records);
             }
         }
+        self.flush();
         let Some(mut walk) = self.walk.take() else { return };
-        let slice = walk.step(&mut self.dom, slice_clock());
-        if !slice.adds.is_empty() {
-            self.buffer.push(Event { t: now(), page: self.page, frame: 0, data: EventData::Mutation(MutationBatch { adds: slice.adds, ..Default::default() }) });
+        let first = !self.snapshot_taken;
+        if first {
+            // Elements can have been scrolled only in a document that was already there; while
+            // the document is still loading (recorded from its start) every element the parser
+            // adds is new, and its scrolls will come as events.
+            self.dom.collect_scrolls(self.dom.document().ready_state() != "loading");
+        }
+        let slice = walk.step(&mut self.dom, out_of_time);
+        let t = now();
+        if let Some(nodes) = slice.snapshot {
+            let snapshot = self.snapshot_event(nodes, walk.is_done());
+            self.snapshot_taken = true;
+            self.buffer.push(Event { t, page: self.page, frame: 0, data: snapshot });
+        } else if !slice.adds.is_empty() {
+            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Mutation(MutationBatch { adds: slice.adds, ..Default::default() }) });
         }
         self.after_serialize();
-        let t = now();
         for ScrollPosition { target, x, y } in self.dom.take_scrolls() {
             self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Scroll { target, x, y } });
         }
         if walk.is_done() {
             self.dom.collect_scrolls(false);
-            if let Some(target) = self.focused() {
+            if let Some(target) = self.focused().filter(|_| !first) {
                 self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Focus { target: Some(target) } });
             }
+            self.schedule_slice_flush();
         } else {
             self.walk = Some(walk);
             self.schedule_slice();
         }
-        self.flush();
+    }
+
+    /// Sends the last slice's events in a task of their own.
+    fn schedule_slice_flush(&mut self) {
+        if !self.later(0, State::flush) {
+            self.flush();
+        }
     }
 
     fn on_mutations(&mut self, records: js_sys::Array) {
+        if !self.snapshot_taken {
+            return; // nothing is recorded yet: the snapshot will read the page as it is then
+        }
         let mut controls: Vec<web_sys::Element> = Vec::new();
         let mut records_added: Vec<u32> = Vec::new();
         let raw = records.iter().filter_map(|r| {
