@@ -8,8 +8,10 @@
 //! finds, so `pointer-events: none` is honoured, looking inside open shadow roots as hit testing
 //! does) and its ancestors in the flat tree (through assigned slots and shadow hosts, as
 //! `:hover` and `:focus-within` follow them), active on the same chain for a
-//! moment after a recorded click, focus (and focus-visible when the core says the ring shows) on
-//! the recorded focused element and focus-within on it and its ancestors. They are recomputed
+//! moment after a recorded click, focus on the recorded focused element and on the shadow hosts
+//! around it (a host matches `:focus` while an element of its shadow tree has focus),
+//! focus-visible on the focused element when the core says the ring shows, and focus-within on
+//! it and its ancestors. They are recomputed
 //! after every batch of operations, since layout, scrolling and node moves change what is under
 //! the pointer. The attributes are `data-tabreel-*`, which the DOM comparison leaves out like
 //! every other attribute the replay adds.
@@ -47,7 +49,7 @@ impl Marks {
         };
         set(&mut self.focus_within, focus.clone().map(chain).unwrap_or_default(), FOCUS_WITHIN_ATTR);
         set(&mut self.focus_visible, focus.iter().filter(|_| visible).cloned().collect(), FOCUS_VISIBLE_ATTR);
-        set(&mut self.focus, focus.into_iter().collect(), FOCUS_ATTR);
+        set(&mut self.focus, focus.map(with_hosts).unwrap_or_default(), FOCUS_ATTR);
     }
 
     /// Marks the elements under a click as active for a moment.
@@ -102,6 +104,20 @@ fn chain(el: Element) -> Vec<Element> {
             }),
         };
         out.push(e);
+    }
+    out
+}
+
+/// `el` and the hosts of the shadow trees it is in, innermost first.
+fn with_hosts(el: Element) -> Vec<Element> {
+    let mut out = vec![el];
+    for _ in 0..MAX_SHADOW_DEPTH {
+        let root = out[out.len() - 1].get_root_node();
+        let host = js_sys::Reflect::get(&root, &JsValue::from_str("host")).ok().filter(|h| h.is_object());
+        match host {
+            Some(host) if root.node_type() == web_sys::Node::DOCUMENT_FRAGMENT_NODE => out.push(host.unchecked_into()),
+            _ => break,
+        }
     }
     out
 }

@@ -10,11 +10,21 @@
 //!
 //! A `<canvas>` in a document without scripting (the sandboxed frame) is not painted: the
 //! browser shows its fallback content instead (HTML: a canvas represents embedded content only
-//! when scripting is enabled). So the picture is also shown as the canvas's background, sized as
-//! the canvas would be, by a rule of the replay's own in the `tabreel-ua` cascade layer (the
-//! lowest; `!important` there beats any page declaration of the background, while the page's
-//! sizing rules still win), in a sheet of the frame's realm adopted after the page's. The rule
-//! selects the canvas by a `data-tabreel-picture` attribute; the DOM comparison leaves both out.
+//! when scripting is enabled), and lays it out as an ordinary element, not a replaced one. So the
+//! picture is also made the canvas's `content` (`content: url(...)` on an element makes it a
+//! replaced element showing that image), by a rule of the replay's own in the `tabreel-ua`
+//! cascade layer (the lowest; `!important` there beats anything a page says of `content`), in a
+//! sheet of the frame's realm adopted after the page's. The canvas is then laid out as the live
+//! one was: a replaced element whose natural size is the picture's (the canvas's bitmap size),
+//! sized by the page's rules as the live canvas was (stretched in a flex row, `width: 100%` with
+//! a proportional height, `height` alone with a proportional width, and so on: measured equal in
+//! 19 layouts; an ordinary element with the canvas's width and height, as before, differed in
+//! 10). Its page background is painted under it, and its fallback content is not shown, as live.
+//! The rule selects the canvas by a `data-tabreel-picture` attribute; the DOM comparison leaves
+//! both out. What is not the same: a canvas whose size changed after its last picture has the
+//! picture's natural size until its next picture (the sampler's shortest interval, 100 ms, later
+//! at best).
+//!
 //! [`Pictures::settled`] resolves once every picture asked for is drawn, so the replay page says
 //! it is ready only when it looks right.
 
@@ -44,7 +54,7 @@ struct Inner {
     wanted: Vec<(Element, String)>,
     /// Called once nothing is being decoded.
     idle: Vec<js_sys::Function>,
-    /// The background rule of each canvas showing a picture, by its `data-tabreel-picture`.
+    /// The `content` rule of each canvas showing a picture, by its `data-tabreel-picture`.
     rules: std::collections::BTreeMap<u32, String>,
     next_mark: u32,
     /// Bumped whenever `rules` change.
@@ -73,7 +83,7 @@ impl Pictures {
         inner.version += 1;
     }
 
-    /// Keeps the background rules adopted by a replayed document (after the page's own adopted
+    /// Keeps the `content` rules adopted by a replayed document (after the page's own adopted
     /// sheets, which the player sets as recorded), up to date. The rules of every document's
     /// canvases are in each sheet (their marks are unique across documents).
     pub fn ensure_sheet(&self, doc: &web_sys::Document, win: &web_sys::Window) -> Option<()> {
@@ -106,8 +116,8 @@ impl Pictures {
         Some(())
     }
 
-    /// Shows `hash` as the background of `canvas` (see the module doc).
-    fn set_background(&self, canvas: &Element, hash: &str) -> Option<()> {
+    /// Makes `hash` the `content` of `canvas` (see the module doc).
+    fn set_content(&self, canvas: &Element, hash: &str) -> Option<()> {
         let url = self.url(hash)?;
         let mut inner = self.0.borrow_mut();
         let mark = match canvas.get_attribute("data-tabreel-picture").and_then(|m| m.parse::<u32>().ok()) {
@@ -119,12 +129,7 @@ impl Pictures {
                 mark
             }
         };
-        let size = |k: &str, default: f64| js_sys::Reflect::get(canvas, &k.into()).ok().and_then(|v| v.as_f64()).unwrap_or(default);
-        let (w, h) = (size("width", 300.0), size("height", 150.0));
-        let rule = format!(
-            "canvas[data-tabreel-picture=\"{mark}\"] {{ display: inline-block; width: {w}px; height: {h}px; \
-             background: url(\"{url}\") 0 0 / 100% 100% no-repeat content-box !important; }}"
-        );
+        let rule = content_rule(mark, &url);
         if inner.rules.get(&mark) != Some(&rule) {
             inner.rules.insert(mark, rule);
             inner.version += 1;
@@ -136,7 +141,7 @@ impl Pictures {
     pub fn show(&self, el: &Element, hash: &str) -> Option<()> {
         match el.local_name().as_str() {
             "canvas" => {
-                self.set_background(el, hash);
+                self.set_content(el, hash);
                 {
                     let mut inner = self.0.borrow_mut();
                     inner.wanted.retain(|(e, _)| e != el);
@@ -231,6 +236,11 @@ impl Pictures {
             }
         })
     }
+}
+
+/// The rule that shows the picture at `url` as the content of the canvas marked `mark`.
+fn content_rule(mark: u32, url: &str) -> String {
+    format!("canvas[data-tabreel-picture=\"{mark}\"] {{ content: url(\"{url}\") !important; }}")
 }
 
 fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Option<JsValue> {

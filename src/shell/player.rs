@@ -70,6 +70,9 @@ struct Doc {
     focus: Option<(NodeId, bool)>,
     marks: Marks,
     frame_css: FrameCss,
+    /// The shadow root holding the recorded focus while its ring shows, with the ring's rules in
+    /// it (the document's do not reach into shadow trees).
+    shadow_ring: Option<(Node, FrameCss)>,
     /// For a frame: the frame and element that show it.
     host: Option<(FrameId, NodeId)>,
 }
@@ -87,6 +90,27 @@ impl Doc {
     fn window(&self) -> Option<web_sys::Window> {
         self.doc.as_ref()?.default_view()
     }
+
+    /// Puts the focus ring's rules in `root` (the shadow root holding the focused element, when
+    /// its ring shows), and takes them out of the root that had them before.
+    fn ring_in_shadow_root(&mut self, root: Option<Node>) {
+        if self.shadow_ring.as_ref().map(|(r, _)| r) != root.as_ref() {
+            if let Some((old, mut css)) = self.shadow_ring.take() {
+                css.remove(&old);
+            }
+            self.shadow_ring = root.map(|r| (r, FrameCss::for_shadow_root()));
+        }
+        if let (Some((root, css)), Some(win)) = (self.shadow_ring.as_mut(), self.doc.as_ref().and_then(|d| d.default_view())) {
+            css.ensure(root, &win);
+        }
+    }
+}
+
+/// The shadow root `el` is in, if it is in one.
+fn shadow_root_of(el: &Element) -> Option<Node> {
+    let root = el.get_root_node();
+    let host = js_sys::Reflect::get(&root, &"host".into()).ok()?;
+    (root.node_type() == Node::DOCUMENT_FRAGMENT_NODE && host.is_object()).then_some(root)
 }
 
 /// Applies [`DomOp`]s to the replay frame and the frames inside it.
@@ -138,6 +162,7 @@ impl Renderer {
             let Some(d) = self.docs.get_mut(&f) else { continue };
             let Some(doc) = d.doc.clone() else { continue };
             let focused = d.focus.and_then(|(id, visible)| Some((d.element(id)?.clone(), visible)));
+            d.ring_in_shadow_root(focused.as_ref().filter(|(_, visible)| *visible).and_then(|(el, _)| shadow_root_of(el)));
             d.marks.show(&doc, under, focused);
         }
     }
@@ -318,6 +343,12 @@ impl Renderer {
                         d.frame_css.withdraw_adopted(&doc);
                     }
                 }
+                let node = d.node(*id).cloned();
+                if let Some((root, css)) = d.shadow_ring.as_mut() {
+                    if node.as_ref() == Some(root) {
+                        css.withdraw_adopted(root);
+                    }
+                }
                 let node = d.node(*id)?;
                 let list: js_sys::Array = sheets.iter().filter_map(|s| d.sheets.get(s)).collect();
                 js_sys::Reflect::set(node, &"adoptedStyleSheets".into(), &list).ok()?;
@@ -388,6 +419,9 @@ impl Renderer {
                 // this sheet while it changes, and come back after the batch.
                 if let Some(doc) = d.doc.clone() {
                     d.frame_css.withdraw_from(&doc, &sheet);
+                }
+                if let Some((root, css)) = d.shadow_ring.as_mut() {
+                    css.withdraw_from(root, &sheet);
                 }
                 sheet
             }

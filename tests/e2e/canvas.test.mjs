@@ -65,7 +65,7 @@ test('canvas pictures, video state and the selection replay as recorded', { time
   const { file } = await h.exportParsed(sessionId);
   const frames = eventsOfKind(file, 'canvas_frame');
   const ids = [...new Set(frames.map((e) => e.data.target))];
-  assert.equal(ids.length, 3, `frames of the 2D canvas, the WebGL canvas and the video: ${JSON.stringify(frames.map((e) => e.data))}`);
+  assert.equal(ids.length, 5, `frames of the 2D canvas, the WebGL canvas, the video and the two canvases sized by the layout: ${JSON.stringify(frames.map((e) => e.data))}`);
   const byTarget = (id) => frames.filter((e) => e.data.target === id).map((e) => e.data.hash);
   const hashes2d = ids.map(byTarget).find((hs) => hs.length >= 3);
   assert.ok(hashes2d, `one canvas recorded A, B, A: ${JSON.stringify(ids.map(byTarget))}`);
@@ -98,7 +98,7 @@ test('canvas pictures, video state and the selection replay as recorded', { time
   assert.deepEqual(await end.evaluate(pixelOf, { id: 'gl', x: 5, y: 5, frame: true }), [0, 204, 0, 255], 'WebGL background');
   assert.deepEqual(await end.evaluate(pixelOf, { id: 'gl', x: 30, y: 30, frame: true }), [255, 0, 0, 255], 'WebGL rectangle');
   // ... and they are on screen: a canvas in the script-less frame paints only its fallback, so
-  // the replay shows the picture as its background.
+  // the replay makes the picture its content (a replaced element, as the live canvas is).
   const box = await end.evaluate(() => {
     const r = document.getElementById('replay-frame').contentDocument.getElementById('gl').getBoundingClientRect();
     const f = document.getElementById('replay-frame').getBoundingClientRect();
@@ -108,6 +108,17 @@ test('canvas pictures, video state and the selection replay as recorded', { time
   const onScreen = (x, y) => Array.from(shot.data.subarray((y * shot.width + x) * 4, (y * shot.width + x) * 4 + 4));
   assert.deepEqual(onScreen(5, 5), [0, 204, 0, 255], 'WebGL background on screen');
   assert.deepEqual(onScreen(30, 30), [255, 0, 0, 255], 'WebGL rectangle on screen');
+  // Laid out as live: stretched by a flex row, and 100% wide with a proportional height.
+  const rects = (frame) => {
+    const doc = frame ? document.getElementById('replay-frame').contentDocument : document;
+    return ['gl', 'stretched', 'fluid'].map((id) => {
+      const r = doc.getElementById(id).getBoundingClientRect();
+      return `${id} ${r.x},${r.y} ${r.width}x${r.height}`;
+    });
+  };
+  const liveRects = await page.evaluate(rects, false);
+  assert.deepEqual(liveRects.slice(1).map((r) => r.split(' ')[2]), ['42x64', '200x100'], 'the live canvases are sized by the layout (test premise)');
+  assert.deepEqual(await end.evaluate(rects, true), liveRects, 'canvas boxes in the replay');
   const replayed = await end.evaluate(() => {
     const doc = document.getElementById('replay-frame').contentDocument;
     const v = doc.getElementById('vid');

@@ -157,7 +157,7 @@ test('same-origin, srcdoc, cross-origin and script-written frames replay inside 
   });
   assert.deepEqual(sandbox, [{ ran: false, blank: true }, { ran: false, blank: true }]);
   // Each frame's canvas picture is drawn into the canvas of that frame's replayed document, and
-  // shown as its background there (by a sheet of that document: the frame paints no canvas).
+  // shown as its content there (by a sheet of that document: the frame paints no canvas).
   const canvases = await replay.evaluate(() => {
     const doc = document.getElementById('replay-frame').contentDocument;
     return ['same', 'xo'].map((id) => {
@@ -167,11 +167,11 @@ test('same-origin, srcdoc, cross-origin and script-written frames replay inside 
       copy.height = canvas.height;
       const ctx = copy.getContext('2d');
       ctx.drawImage(canvas, 0, 0);
-      const background = canvas.ownerDocument.defaultView.getComputedStyle(canvas).backgroundImage;
-      return { pixel: Array.from(ctx.getImageData(5, 5, 1, 1).data), background: background.startsWith('url("blob:') };
+      const content = canvas.ownerDocument.defaultView.getComputedStyle(canvas).content;
+      return { pixel: Array.from(ctx.getImageData(5, 5, 1, 1).data), content: content.startsWith('url("blob:') };
     });
   });
-  assert.deepEqual(canvases, [{ pixel: [200, 10, 20, 255], background: true }, { pixel: [10, 20, 200, 255], background: true }]);
+  assert.deepEqual(canvases, [{ pixel: [200, 10, 20, 255], content: true }, { pixel: [10, 20, 200, 255], content: true }]);
   // Seeking back to just before the cross-origin frame first changed shows it as it was then.
   const xoId = eventsOfKind(file, 'snapshot').find((e) => e.frame && e.data.url.startsWith(`http://localhost:${other.port}/`)).frame;
   const firstChange = file.events.find((e) => e.frame === xoId && e.data.kind === 'mutation');

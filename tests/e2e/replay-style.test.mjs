@@ -6,11 +6,13 @@
 //   attributes that recorded `:hover`/`:focus…` selectors are rewritten to;
 // - relative URLs in recorded CSS resolve against the recorded page or sheet, not the extension
 //   (or, for files stored with the recording, point at the stored copy).
+// - focus inside shadow roots: the element that has focus is recorded (not the host the document
+//   sees), the host matches `:focus` as live, and the browser's ring shows in the shadow tree.
 // The replayed DOM must still equal the live DOM (the attributes the replay adds are left out).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startHarness, liveDom, replayDom, assertSameDom, sleep, pageNow } from './harness.mjs';
+import { startHarness, liveDom, replayDom, assertSameDom, sleep, pageNow, eventsOfKind } from './harness.mjs';
 
 let h;
 before(async () => {
@@ -104,6 +106,70 @@ test('hover, focus and relative URLs of recorded CSS show in the replay as they 
   assert.deepEqual(imported.rules, ['.more { color: rgb(1, 2, 3); }']);
   await atMid.page.close();
   await atEnd.page.close();
+  await page.close();
+});
+
+/** Runs in replay-shadow-focus.html's document: the styles focus decides, hosts and open trees. */
+function shadowFocusStyles(doc) {
+  const cs = (el) => doc.defaultView.getComputedStyle(el);
+  const out = {};
+  for (const id of ['field', 'adopted', 'closed']) {
+    const host = doc.getElementById(id);
+    out[`#${id} backgroundColor`] = cs(host).backgroundColor;
+    out[`#${id} color`] = cs(host).color;
+  }
+  for (const [host, id] of [['field', 'a'], ['field', 'b'], ['adopted', 'c']]) {
+    const el = doc.getElementById(host).shadowRoot.getElementById(id);
+    for (const p of ['outlineStyle', 'outlineColor', 'outlineWidth', 'outlineOffset']) out[`#${host} #${id} ${p}`] = cs(el)[p];
+  }
+  return out;
+}
+
+test('focus inside shadow roots (open, adopted-only, closed) shows in the replay as it did live', { timeout: 90_000 }, async () => {
+  const page = await h.openPage('replay-shadow-focus.html');
+  const { tabId, sessionId } = await h.startRecording(page);
+  const live = async () => ({ time: await pageNow(page), styles: await page.evaluate(`(${shadowFocusStyles})(document)`) });
+  await page.click('#field >> #a');
+  await page.keyboard.type('x', { delay: 10 });
+  // To the next field of the same shadow tree: the document hears nothing of it.
+  await page.keyboard.press('Tab');
+  await sleep(300);
+  const atB = await live();
+  await page.click('#adopted >> #c');
+  await sleep(300);
+  const atC = await live();
+  await page.evaluate(() => document.getElementById('closed')._root.getElementById('d').focus());
+  await sleep(300);
+  const atD = await live();
+  await h.stopRecording(tabId);
+
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'closed', 'the document sees the host (test premise)');
+  assert.equal(atB.styles['#field #b outlineStyle'], 'auto', "the live field showed the browser's ring (test premise)");
+  assert.equal(atB.styles['#field #a outlineStyle'], 'none', 'and the other field none (test premise)');
+  assert.equal(atB.styles['#field backgroundColor'], 'rgb(255, 240, 200)', 'the live host matched :focus (test premise)');
+  assert.equal(atC.styles['#adopted #c outlineStyle'], 'auto', "the live field showed the browser's ring (test premise)");
+  assert.equal(atD.styles['#closed color'], 'rgb(150, 0, 0)', 'the live closed host matched :focus (test premise)');
+
+  // The file names the fields, not their hosts, the closed root's one included.
+  const { file } = await h.exportParsed(sessionId);
+  const nodes = [...eventsOfKind(file, 'snapshot').flatMap((e) => e.data.nodes), ...eventsOfKind(file, 'mutation').flatMap((e) => (e.data.adds || []).flatMap((a) => a.nodes))];
+  const idAttr = (node) => (node.attrs || []).find(([name]) => name === 'id')?.[1];
+  const focused = eventsOfKind(file, 'focus').map((e) => {
+    const node = nodes.find((n) => n.id === e.data.target);
+    return node ? `${node.tag}#${idAttr(node)}` : String(e.data.target);
+  });
+  assert.deepEqual(focused, ['input#a', 'input#b', 'input#c', 'input#d'], 'one focus event per move, naming the focused field');
+
+  const s = (await h.list()).find((x) => x.id === sessionId);
+  for (const [label, at, expected] of [
+    ['second field of the open root', Math.round(atB.time - s.startedAt), atB.styles],
+    ['field of the adopted-only root', Math.round(atC.time - s.startedAt), atC.styles],
+    ['field of the closed root', 'end', atD.styles],
+  ]) {
+    const replay = await openReplay(sessionId, at);
+    assert.deepEqual(await replay.page.evaluate(`(${shadowFocusStyles})(document.getElementById('replay-frame').contentDocument)`), expected, `computed styles with the ${label} focused`);
+    await replay.page.close();
+  }
   await page.close();
 });
 

@@ -29,7 +29,9 @@ export const SCENARIOS = [
   },
   {
     name: 'local-widgets',
-    floor: { structural: 0.99, pixel: 0.05 },
+    // Pixels: 0.00 % at both points since the focus inside the shadow root and the canvas's box
+    // replay as live (0.21 % / 0.11 % before); the ceiling is the target.
+    floor: { structural: 0.99, pixel: 0.001 },
     kind: 'local page',
     path: 'pages/widgets.html',
     fast: true,
@@ -126,7 +128,9 @@ export const SCENARIOS = [
   },
   {
     name: 'reveal',
-    floor: { structural: 0.99, pixel: 0.01, notWorseThanRrweb: ['structural'] },
+    // Pixels: 0.00 % at both points once the live capture waits for the progress bar's
+    // transition (README: "Inherent differences"; 0.12 % at the end before); the ceiling is the target.
+    floor: { structural: 0.99, pixel: 0.001, notWorseThanRrweb: ['structural'] },
     kind: 'app reveal.js@6.0.2',
     path: 'apps/reveal/index.html',
     fast: false,

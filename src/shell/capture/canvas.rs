@@ -103,9 +103,9 @@ fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, Js
     f.apply(target, &args.iter().copied().collect::<js_sys::Array>())
 }
 
-fn then(promise: JsValue, on_done: impl FnOnce(JsValue) + 'static, on_error: impl FnOnce() + 'static) {
-    let Ok(promise) = promise.dyn_into::<js_sys::Promise>() else { return on_error() };
-    let on_error = Closure::once(move |_: JsValue| on_error());
+fn then(promise: JsValue, on_done: impl FnOnce(JsValue) + 'static, on_error: impl FnOnce(JsValue) + 'static) {
+    let Ok(promise) = promise.dyn_into::<js_sys::Promise>() else { return on_error(JsValue::UNDEFINED) };
+    let on_error = Closure::once(move |e: JsValue| on_error(e));
     let on_done = Closure::once(on_done);
     let _ = promise.then2(&on_done, &on_error);
     on_done.forget();
@@ -262,9 +262,14 @@ impl CanvasSampler {
         };
         let mut cost = perf_now() - start;
         let me = self.clone();
-        let on_unreadable = {
+        // Only a tainted element (a cross-origin video) is unreadable for good: a video that has
+        // its size but not yet a frame (`HAVE_METADATA`) is refused too, and is tried again.
+        let on_refused = {
             let me = self.clone();
-            move || me.unreadable(id)
+            move |error: JsValue| match get(&error, "name").as_string().as_deref() {
+                Some("SecurityError") => me.unreadable(id),
+                _ => me.finish(id, perf_now(), cost, None),
+            }
         };
         then(
             bitmap,
@@ -284,9 +289,9 @@ impl CanvasSampler {
                 cost += perf_now() - start;
                 let Some(encoded) = encoded else { return me.finish(id, start, cost, None) };
                 let me2 = me.clone();
-                then(encoded, move |blob| me2.compare(id, t, blob, cost, (w.as_f64().unwrap_or(0.0) as u32, h.as_f64().unwrap_or(0.0) as u32)), move || me.finish(id, perf_now(), cost, None));
+                then(encoded, move |blob| me2.compare(id, t, blob, cost, (w.as_f64().unwrap_or(0.0) as u32, h.as_f64().unwrap_or(0.0) as u32)), move |_| me.finish(id, perf_now(), cost, None));
             },
-            on_unreadable,
+            on_refused,
         );
     }
 
@@ -318,7 +323,7 @@ impl CanvasSampler {
                 }
                 me.finish(id, start, cost, Some(size));
             },
-            move || fail.finish(id, perf_now(), cost, None),
+            move |_| fail.finish(id, perf_now(), cost, None),
         );
     }
 

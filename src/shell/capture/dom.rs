@@ -106,6 +106,10 @@ pub struct PageDom {
     frame_elements: Vec<Element>,
 }
 
+/// Deepest shadow trees [`PageDom::focused_within`] descends into (a bound against hostile
+/// nesting).
+const MAX_FOCUS_DEPTH: usize = 64;
+
 /// How many waiting custom elements one look checks, in turns: a page full of custom tags that
 /// are never defined pays a bounded price per batch.
 const UNDEFINED_BUDGET: usize = 512;
@@ -194,6 +198,22 @@ impl PageDom {
         let (dom, f) = self.open_or_closed.as_ref().filter(|_| custom)?;
         let root = f.call1(dom, el).ok()?;
         (!root.is_null() && !root.is_undefined()).then(|| root.unchecked_into())
+    }
+
+    /// The element that has focus, given `el`, the focused element as seen from its tree (the
+    /// document's `activeElement`, or a focus event's target, which are the shadow host when
+    /// focus is inside its shadow tree): descends through the shadow roots (open, and closed ones
+    /// of custom elements) to the element inside them that has focus.
+    pub fn focused_within(&self, mut el: Element) -> Element {
+        for _ in 0..MAX_FOCUS_DEPTH {
+            let Some(root) = self.shadow_root_of(&el, &el.local_name()) else { break };
+            let inner = js_sys::Reflect::get(&root, &"activeElement".into()).ok().filter(|e| e.is_object());
+            match inner.map(JsCast::unchecked_into::<Element>) {
+                Some(inner) if inner != el => el = inner,
+                _ => break,
+            }
+        }
+        el
     }
 
     /// The recorded document.

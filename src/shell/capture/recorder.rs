@@ -63,7 +63,7 @@ pub const SELECTION_SAMPLE_MS: f64 = 100.0;
 /// How often the page is looked at for new canvases and media elements when none is due.
 pub const CANVAS_LOOK_MS: f64 = 500.0;
 /// Events a shadow root is listened to for (the others reach the document).
-const SHADOW_ROOT_EVENTS: &[&str] = &["input", "change", "scroll", "load"];
+const SHADOW_ROOT_EVENTS: &[&str] = &["input", "change", "scroll", "load", "focusin", "focusout"];
 
 /// Receives each batch of events (as a JSON array) with its count and last time.
 pub type Sink = Box<dyn FnMut(u32, f64, String)>;
@@ -109,6 +109,8 @@ struct State {
     media_seen: crate::core::ids::IdMap<NodeId, ()>,
     last_selection_t: f64,
     selection_pending: bool,
+    /// The last focus event recorded or ignored (see [`State::seen_focus_event`]).
+    last_focus_event: Option<web_sys::Event>,
     selection: Option<(crate::core::event::SelectionPoint, crate::core::event::SelectionPoint)>,
     myself: Weak<RefCell<State>>,
 }
@@ -157,6 +159,7 @@ impl Recorder {
                 media_seen: Default::default(),
                 last_selection_t: f64::NEG_INFINITY,
                 selection_pending: false,
+                last_focus_event: None,
                 selection: None,
                 myself: me.clone(),
             })
@@ -400,6 +403,8 @@ impl State {
                 let handler = match kind {
                     "scroll" => State::on_scroll as fn(&mut State, &web_sys::Event),
                     "load" => State::on_load,
+                    "focusin" => State::on_focus_in,
+                    "focusout" => State::on_focus_out,
                     _ => State::on_input,
                 };
                 self.root_handlers.push(Closure::new(move |e: web_sys::Event| {
@@ -502,9 +507,10 @@ impl State {
         EventData::Snapshot(Snapshot { url: document.url().unwrap_or_default(), title: document.title(), width, height, nodes, scrolls, focus })
     }
 
-    /// The focused element, if it is recorded (and not the body, which holds focus by default).
+    /// The focused element, if it is recorded (and not the body, which holds focus by default):
+    /// inside shadow roots, not their host.
     fn focused(&self) -> Option<NodeId> {
-        let active = self.dom.document().active_element()?;
+        let active = self.dom.focused_within(self.dom.document().active_element()?);
         if active.local_name() == "body" {
             return None;
         }
@@ -765,13 +771,36 @@ impl State {
         }
     }
 
+    /// Whether `event` is a focus event already handled by the listener of an outer tree: one
+    /// focus change is seen by the document and by the shadow roots around the element (each
+    /// with its own retargeted target); the outermost listener records it.
+    fn seen_focus_event(&mut self, event: &web_sys::Event) -> bool {
+        if self.last_focus_event.as_ref() == Some(event) {
+            return true;
+        }
+        self.last_focus_event = Some(event.clone());
+        false
+    }
+
+    /// Focus moved: records the element that has it, inside shadow roots (the event's target is
+    /// their host, seen from outside). The document's listener does not hear a move between two
+    /// elements of one shadow tree (the event's target and related target are the same host
+    /// there): the listener on that tree's root does.
     fn on_focus_in(&mut self, event: &web_sys::Event) {
-        if let Some(id) = self.target_id(event) {
+        if self.seen_focus_event(event) {
+            return;
+        }
+        let Some(target) = event.target() else { return };
+        let Some(el) = as_node(&target).and_then(as_element) else { return };
+        if let Some(id) = self.dom.id(self.dom.focused_within(el.clone()).as_ref()) {
             self.push(EventData::Focus { target: Some(id) });
         }
     }
 
     fn on_focus_out(&mut self, event: &web_sys::Event) {
+        if self.seen_focus_event(event) {
+            return;
+        }
         let moving_within = event.unchecked_ref::<web_sys::FocusEvent>().related_target().is_some();
         if !moving_within {
             self.push(EventData::Focus { target: None });

@@ -24,6 +24,35 @@ async function settle(page, ms = 400) {
   await sleep(ms);
 }
 
+/** The longest the live capture waits for the page's transitions and animations to end. */
+const ANIMATIONS_MAX_MS = 3000;
+
+/**
+ * Waits until no CSS transition or finite animation (Web Animations too) is running in the
+ * page's document and its shadow trees, for at most ANIMATIONS_MAX_MS; answers what it waited
+ * for and how long. A paused replay shows the state a transition leads to, never a frame of it
+ * (README: "Inherent differences"), so the live page is compared once it got there. Endless
+ * animations (spinners) are not waited for.
+ */
+async function untilAnimationsEnd(page) {
+  const running = () =>
+    document
+      .getAnimations()
+      .filter((a) => a.playState === 'running' && Number.isFinite(a.effect?.getComputedTiming().endTime))
+      .map((a) => `${a.transitionProperty ? `transition ${a.transitionProperty}` : a.animationName ? `animation ${a.animationName}` : 'animation'} on ${a.effect?.target?.localName || '?'}`);
+  const t0 = Date.now();
+  const seen = new Set(await page.evaluate(running).catch(() => []));
+  if (seen.size === 0) return { waitedMs: 0, waitedFor: [] };
+  while (Date.now() - t0 < ANIMATIONS_MAX_MS) {
+    const now = await page.evaluate(running).catch(() => []);
+    if (now.length === 0) break;
+    for (const a of now) seen.add(a);
+    await sleep(50);
+  }
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))).catch(() => {});
+  return { waitedMs: Date.now() - t0, waitedFor: [...seen] };
+}
+
 /**
  * Viewport screenshot, normalised DOM and epoch time of a live page. The screenshot comes first
  * because it changes the DOM: Playwright hides the caret by setting `caret-color` on every input,
@@ -33,13 +62,14 @@ async function settle(page, ms = 400) {
  */
 async function captureLive(page) {
   await settle(page);
+  const settled = await untilAnimationsEnd(page);
   const baseUrl = page.url();
   const png = await page.screenshot();
   const doc = await page.evaluateHandle(() => document);
   const dom = await doc.evaluate(normalizeDocument, { ...NORMALIZE, role: 'live', baseUrl });
   await doc.dispose();
   const time = await page.evaluate(() => Date.now());
-  return { dom, time, png, url: baseUrl };
+  return { dom, time, png, url: baseUrl, settled };
 }
 
 async function runSteps(page, scenario, onMid) {
@@ -263,6 +293,7 @@ function score(name, point, tool, live0, replay0) {
     onlyLiveCount: diffs.onlyLiveCount,
     onlyReplayCount: diffs.onlyReplayCount,
     files: `${path.relative(REPO, base)}.*`,
+    liveSettled: live0.settled,
   };
 }
 
@@ -361,6 +392,7 @@ export function report(rows, { mode } = {}) {
           if (t.onlyLiveCount) lines.push(`  - only in live (${t.onlyLiveCount}): ${t.onlyLive.map((l) => '`' + l.slice(0, 140).replaceAll('`', "'") + '`').join(', ')}`);
           if (t.onlyReplayCount) lines.push(`  - only in replay (${t.onlyReplayCount}): ${t.onlyReplay.map((l) => '`' + l.slice(0, 140).replaceAll('`', "'") + '`').join(', ')}`);
         }
+        if (t.liveSettled?.waitedMs) lines.push(`  - live capture waited ${t.liveSettled.waitedMs} ms for ${t.liveSettled.waitedFor.slice(0, 6).join(', ')} to end`);
         if (t.refused?.length) lines.push(`  - replay console: ${t.refused.slice(0, 6).map((l) => '`' + l.slice(0, 200).replaceAll('`', "'") + '`').join(', ')}${t.refused.length > 6 ? ` (+${t.refused.length - 6})` : ''}`);
         if (t.blocked?.length) lines.push(`  - requests to the app blocked during the rrweb replay: ${t.blocked.slice(0, 6).join(', ')}${t.blocked.length > 6 ? ` (+${t.blocked.length - 6})` : ''}`);
         if (t.errors?.length) lines.push(`  - replay page errors: ${t.errors.slice(0, 3).join(' | ')}`);
