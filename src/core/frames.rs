@@ -179,10 +179,6 @@ impl TabDom {
     /// ([`VirtualDom::render_from`]) where it can be, else built afresh; a frame's document is
     /// built afresh too when its host was created or moved (the browser gave it an empty one).
     pub fn render_from(&self, old: &TabDom) -> Vec<DomOp> {
-        let drawn = |d: &TabDom| d.pointer.is_some_and(|(f, _, _)| d.scope(f).is_some());
-        if drawn(old) && !drawn(self) {
-            return self.render(); // nothing takes the pointer away but a fresh render
-        }
         let mut ops = Vec::new();
         let afresh = self.emptied_hosts(old, 0, &self.top, &old.top);
         let Some(placed) = self.top.render_from(&old.top, &afresh, &mut ops) else { return self.render() };
@@ -241,19 +237,19 @@ impl TabDom {
         showing(old, shown).into_iter().filter(|h| !now.contains(h)).collect()
     }
 
-    /// Draws the pointer in the frame it is in.
+    /// Draws the pointer in the frame it is in, or none.
     fn push_pointer(&self, ops: &mut Vec<DomOp>) {
-        if let Some((frame, x, y)) = self.pointer {
-            if let Some(scope) = self.scope(frame) {
-                let framed = frame != 0;
-                if framed {
-                    ops.push(scope);
-                }
-                ops.push(DomOp::Pointer { x, y });
-                if framed {
-                    ops.push(TOP_SCOPE);
-                }
-            }
+        let Some((frame, x, y, scope)) = self.pointer.and_then(|(f, x, y)| Some((f, x, y, self.scope(f)?))) else {
+            ops.push(DomOp::NoPointer);
+            return;
+        };
+        let framed = frame != 0;
+        if framed {
+            ops.push(scope);
+        }
+        ops.push(DomOp::Pointer { x, y });
+        if framed {
+            ops.push(TOP_SCOPE);
         }
     }
 

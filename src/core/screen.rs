@@ -185,6 +185,7 @@ impl Screen {
                 self.viewport = Some((*width, *height));
             }
             DomOp::Pointer { x, y } => self.pointer = Some((f, *x, *y)),
+            DomOp::NoPointer => self.pointer = None,
             DomOp::Click { .. } => {}
             DomOp::DrawFrame { id, hash, .. } => self.node(f, *id).picture = Some(hash.clone()),
             DomOp::Media { id, state } => self.node(f, *id).media = Some(*state),

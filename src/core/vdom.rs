@@ -166,6 +166,9 @@ pub enum DomOp {
         /// y in CSS pixels.
         y: f64,
     },
+    /// Show no pointer: the page shown has no recorded position yet, or it is in a frame that is
+    /// not shown.
+    NoPointer,
     /// Draw a click marker at a position.
     Click {
         /// x in CSS pixels.
