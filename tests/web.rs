@@ -542,6 +542,7 @@ async fn seeks_applied_in_turn_to_one_frame_show_what_a_fresh_render_shows() {
         fresh_target.parent_element().unwrap().remove();
     }
     assert!(diffs >= 10, "seeks after the first are diffs: {diffs}");
+    renderer.apply(&player.seek(f64::INFINITY));
     let end = shown(&target);
     assert!(end.contains("<b>bold</b>") && end.contains("color:blue") && end.contains("i = \"typed\""), "{end}");
 }
