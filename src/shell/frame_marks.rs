@@ -10,9 +10,11 @@
 //! `:hover` and `:focus-within` follow them), active on the same chain for a
 //! moment after a recorded click, focus (and focus-visible when the core says the ring shows) on
 //! the recorded focused element and focus-within on it and its ancestors. They are recomputed
-//! after every batch of operations, since layout, scrolling and node moves change what is under
-//! the pointer. The attributes are `data-tabreel-*`, which the DOM comparison leaves out like
-//! every other attribute the replay adds.
+//! whenever the renderer settles after operations (layout, scrolling and node moves change what
+//! is under the pointer): a hit test lays the documents out first, so after a seek that waits for
+//! the next animation frame, where the layout is due anyway. The attributes are
+//! `data-tabreel-*`, which the DOM comparison leaves out like every other attribute the replay
+//! adds.
 
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
