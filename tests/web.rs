@@ -461,3 +461,88 @@ async fn shadow_roots_and_adopted_sheets_are_recorded_and_rendered() {
     let assigned: js_sys::Array = assigned.call0(&slot).unwrap().unchecked_into();
     assert_eq!(assigned.length(), 1, "the light child is slotted");
 }
+
+/// A renderer over a fresh sandboxed iframe in the test page.
+fn replay_target() -> (HtmlIFrameElement, Renderer) {
+    let target: HtmlIFrameElement = page().create_element("iframe").unwrap().unchecked_into();
+    target.set_attribute("sandbox", "allow-same-origin").unwrap();
+    let stage: HtmlElement = page().create_element("div").unwrap().unchecked_into();
+    stage.append_child(&target).unwrap();
+    page().body().unwrap().append_child(&stage).unwrap();
+    let pointer = page().create_element("div").unwrap().unchecked_into();
+    (target.clone(), Renderer::new(target, stage, pointer))
+}
+
+/// What a replay frame shows: its markup and the live values of its fields.
+fn shown(frame: &HtmlIFrameElement) -> String {
+    let doc = frame.content_document().unwrap();
+    let mut out = doc.document_element().unwrap().outer_html();
+    let fields = doc.query_selector_all("input").unwrap();
+    for i in 0..fields.length() {
+        let field: web_sys::HtmlInputElement = fields.item(i).unwrap().unchecked_into();
+        out.push_str(&format!("\n{} = {:?}", field.id(), field.value()));
+    }
+    out
+}
+
+#[wasm_bindgen_test]
+async fn seeks_applied_in_turn_to_one_frame_show_what_a_fresh_render_shows() {
+    let (_frame, doc) = frame_with(
+        "<!DOCTYPE html><html><head><style>p{color:red}</style></head><body><ul id=l><li>a</li><li>b</li><li>c</li></ul>\
+         <p id=p class=x>hello</p><input id=i value=v><div id=box><span>s</span></div></body></html>",
+    )
+    .await;
+    let (recorder, events) = recorder_into(&doc);
+    let list = doc.get_element_by_id("l").unwrap();
+    let p = doc.get_element_by_id("p").unwrap();
+    let input: web_sys::HtmlInputElement = doc.get_element_by_id("i").unwrap().unchecked_into();
+    let li = doc.create_element("li").unwrap();
+    li.set_text_content(Some("d"));
+    list.append_child(&li).unwrap();
+    sleep(30).await;
+    list.insert_before(&list.last_element_child().unwrap(), list.first_child().as_ref()).unwrap();
+    p.set_attribute("class", "y").unwrap();
+    sleep(30).await;
+    p.set_inner_html("<b>bold</b> <i>it</i>");
+    input.set_value("typed");
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    sleep(30).await;
+    let boxed = doc.get_element_by_id("box").unwrap();
+    list.first_element_child().unwrap().append_child(&boxed).unwrap();
+    doc.query_selector("style").unwrap().unwrap().set_text_content(Some("p{color:blue}"));
+    sleep(30).await;
+    list.remove_child(&list.children().item(2).unwrap()).unwrap();
+    p.remove_attribute("class").unwrap();
+    sleep(30).await;
+    recorder.flush();
+    let events = events.borrow().clone();
+    drop(recorder);
+    let started = events[0].t;
+    let mut times: Vec<f64> = events.iter().map(|e| e.t - started).collect();
+    times.dedup();
+    assert!(times.len() >= 5, "one event time per step: {times:?}");
+    let mut order = vec![f64::INFINITY, 0.0];
+    order.extend(times.iter().copied());
+    order.extend(times.iter().rev().copied());
+    order.extend([times[times.len() / 2], f64::INFINITY, times[1]]);
+
+    let mut player = Player::new(events.clone(), started, 0.0);
+    let (target, mut renderer) = replay_target();
+    let mut diffs = 0;
+    for at in order {
+        let ops = player.seek(at);
+        diffs += usize::from(!ops.iter().any(|op| matches!(op, tabreel::core::vdom::DomOp::Reset { .. })));
+        renderer.apply(&ops);
+        renderer.settle();
+        let (fresh_target, mut fresh) = replay_target();
+        fresh.apply(&Player::new(events.clone(), started, 0.0).seek(at));
+        fresh.settle();
+        assert_eq!(shown(&target), shown(&fresh_target), "at {at}");
+        assert_eq!(renderer.refused, 0, "at {at}");
+        fresh_target.parent_element().unwrap().remove();
+    }
+    assert!(diffs >= 10, "seeks after the first are diffs: {diffs}");
+    renderer.apply(&player.seek(f64::INFINITY));
+    let end = shown(&target);
+    assert!(end.contains("<b>bold</b>") && end.contains("color:blue") && end.contains("i = \"typed\""), "{end}");
+}

@@ -18,6 +18,7 @@ use std::rc::Rc;
 
 use crate::core::assets::AssetUrls;
 use crate::core::event::{Event, EventData, FrameId, NodeId};
+use crate::core::ids::IdSet;
 use crate::core::vdom::{DomOp, EventModel, VirtualDom};
 
 /// Frames nested deeper than this are not shown (a hostile file could make frames host each
@@ -169,19 +170,87 @@ impl TabDom {
                 ops.push(TOP_SCOPE);
             }
         }
-        if let Some((frame, x, y)) = self.pointer {
-            if let Some(scope) = self.scope(frame) {
-                let framed = frame != 0;
-                if framed {
-                    ops.push(scope);
-                }
-                ops.push(DomOp::Pointer { x, y });
-                if framed {
-                    ops.push(TOP_SCOPE);
-                }
+        self.push_pointer(&mut ops);
+        ops
+    }
+
+    /// Operations that bring the documents showing `old` (as rendered, then changed by the
+    /// operations of both models) to show this model: each document is diffed
+    /// ([`VirtualDom::render_from`]) where it can be, else built afresh; a frame's document is
+    /// built afresh too when its host was created or moved (the browser gave it an empty one).
+    pub fn render_from(&self, old: &TabDom) -> Vec<DomOp> {
+        let mut ops = Vec::new();
+        let afresh = self.emptied_hosts(old, 0, &self.top, &old.top);
+        let Some(placed) = self.top.render_from(&old.top, &afresh, &mut ops) else { return self.render() };
+        ops.retain(|op| !matches!(op, DomOp::Pointer { .. }));
+        for hosted in self.top.hosted_frames() {
+            let stays = self.top.host_of(hosted).is_some_and(|h| self.top.stays(h, &placed));
+            if self.update_frame(old, hosted, stays, &mut ops, 1) {
+                ops.push(TOP_SCOPE);
             }
         }
+        self.push_pointer(&mut ops);
         ops
+    }
+
+    /// [`Self::render_frame`], diffing `frame`'s document against `old`'s where its host
+    /// `stays` and `old` showed it through the same host.
+    fn update_frame(&self, old: &TabDom, frame: FrameId, stays: bool, ops: &mut Vec<DomOp>, depth: usize) -> bool {
+        if depth > MAX_FRAME_DEPTH {
+            return false;
+        }
+        let (Some(model), Some(scope)) = (self.frame(frame).filter(|_| frame != 0), self.scope(frame)) else {
+            return false;
+        };
+        let shown = old.frame(frame).filter(|_| stays && old.scope(frame).as_ref() == Some(&scope));
+        let Some(shown) = shown else { return self.render_frame(frame, ops, depth) };
+        ops.push(scope.clone());
+        let start = ops.len();
+        let afresh = self.emptied_hosts(old, frame, model, shown);
+        let Some(placed) = model.render_from(shown, &afresh, ops) else {
+            ops.truncate(start - 1);
+            return self.render_frame(frame, ops, depth);
+        };
+        ops.retain_from(start, |op| !matches!(op, DomOp::Pointer { .. } | DomOp::Viewport { .. }));
+        for hosted in model.hosted_frames() {
+            let stays = model.host_of(hosted).is_some_and(|h| model.stays(h, &placed));
+            if self.update_frame(old, hosted, stays, ops, depth + 1) {
+                ops.push(scope.clone());
+            }
+        }
+        true
+    }
+
+    /// The elements of `frame`'s document (`model` here, `shown` in `old`) that showed a frame's
+    /// document in `old` and show none now: made afresh, they show an empty one.
+    fn emptied_hosts(&self, old: &TabDom, frame: FrameId, model: &VirtualDom, shown: &VirtualDom) -> IdSet<NodeId> {
+        let showing = |d: &TabDom, m: &VirtualDom| -> IdSet<NodeId> {
+            m.hosted_frames()
+                .into_iter()
+                .filter_map(|g| match d.scope(g) {
+                    Some(DomOp::Frame { parent, host, .. }) if parent == frame => Some(host),
+                    _ => None,
+                })
+                .collect()
+        };
+        let now = showing(self, model);
+        showing(old, shown).into_iter().filter(|h| !now.contains(h)).collect()
+    }
+
+    /// Draws the pointer in the frame it is in, or none.
+    fn push_pointer(&self, ops: &mut Vec<DomOp>) {
+        let Some((frame, x, y, scope)) = self.pointer.and_then(|(f, x, y)| Some((f, x, y, self.scope(f)?))) else {
+            ops.push(DomOp::NoPointer);
+            return;
+        };
+        let framed = frame != 0;
+        if framed {
+            ops.push(scope);
+        }
+        ops.push(DomOp::Pointer { x, y });
+        if framed {
+            ops.push(TOP_SCOPE);
+        }
     }
 
     /// Appends the operations that build `frame`'s document (and the frames inside it) into its
@@ -265,9 +334,8 @@ impl<T> RetainFrom<T> for Vec<T> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
+    use crate::core::screen::Screen;
     use crate::core::event::*;
 
     const T0: f64 = 1_000.0;
@@ -301,103 +369,11 @@ mod tests {
         at(t, page, frame, EventData::Mutation(MutationBatch { adds: vec![Addition { parent, before, nodes }], ..Default::default() }))
     }
 
-    /// A stand-in for the renderer: applies operations to one tree per frame, and, like a
-    /// browser, gives a host a fresh empty document whenever it is inserted or removed.
-    #[derive(Default)]
-    struct Screen {
-        scope: FrameId,
-        /// Per frame: its document id, and node id -> (label, children, parent).
-        docs: HashMap<FrameId, (NodeId, HashMap<NodeId, (String, Vec<NodeId>, Option<NodeId>)>)>,
-        hosts: HashMap<(FrameId, NodeId), FrameId>,
-        pointer: Option<(FrameId, f64, f64)>,
-    }
-
-    impl Screen {
-        fn apply(&mut self, ops: &[DomOp]) {
-            self.scope = 0;
-            for op in ops {
-                let f = self.scope;
-                match op {
-                    DomOp::Frame { frame, parent, host } => {
-                        self.scope = *frame;
-                        if *frame != 0 {
-                            self.hosts.retain(|_, g| g != frame);
-                            self.hosts.insert((*parent, *host), *frame);
-                        }
-                    }
-                    DomOp::Reset { document, .. } => {
-                        let mut nodes = HashMap::new();
-                        nodes.insert(*document, ("#document".to_string(), vec![], None));
-                        self.docs.insert(f, (*document, nodes));
-                    }
-                    DomOp::CreateElement { id, tag, .. } => self.nodes(f).insert(*id, (format!("<{tag}>"), vec![], None)).map_or((), |_| ()),
-                    DomOp::CreateText { id, text } => self.nodes(f).insert(*id, (format!("{text:?}"), vec![], None)).map_or((), |_| ()),
-                    DomOp::SetText { id, text } => self.nodes(f).get_mut(id).expect("known node").0 = format!("{text:?}"),
-                    DomOp::SetForm { id, state } => self.nodes(f).get_mut(id).expect("known node").0.push_str(&format!(" [{state:?}]")),
-                    DomOp::Insert { parent, id, before } => {
-                        self.blank_frames_in(f, *id);
-                        let nodes = self.nodes(f);
-                        nodes.get_mut(id).expect("known child").2 = Some(*parent);
-                        let siblings = &mut nodes.get_mut(parent).expect("known parent").1;
-                        let pos = before.and_then(|b| siblings.iter().position(|c| *c == b)).unwrap_or(siblings.len());
-                        siblings.insert(pos, *id);
-                    }
-                    DomOp::Remove { id, .. } => {
-                        self.blank_frames_in(f, *id);
-                        let nodes = self.nodes(f);
-                        if let Some(parent) = nodes.get(id).and_then(|n| n.2) {
-                            nodes.get_mut(&parent).unwrap().1.retain(|c| c != id);
-                        }
-                    }
-                    DomOp::Pointer { x, y } => self.pointer = Some((f, *x, *y)),
-                    DomOp::Viewport { .. } => {
-                        assert_eq!(f, 0, "only the top-level document sets the viewport")
-                    }
-                    _ => {}
-                }
-            }
-            assert_eq!(self.scope, 0, "every list of operations ends in the top-level document");
-        }
-
-        fn nodes(&mut self, frame: FrameId) -> &mut HashMap<NodeId, (String, Vec<NodeId>, Option<NodeId>)> {
-            &mut self.docs.get_mut(&frame).unwrap_or_else(|| panic!("frame {frame} addressed before its document was reset")).1
-        }
-
-        /// Inserting or removing a subtree gives the frames hosted in it empty documents.
-        fn blank_frames_in(&mut self, frame: FrameId, root: NodeId) {
-            let mut stack = vec![root];
-            while let Some(n) = stack.pop() {
-                if let Some(g) = self.hosts.get(&(frame, n)).copied() {
-                    self.docs.remove(&g);
-                }
-                if let Some(node) = self.docs.get(&frame).and_then(|d| d.1.get(&n)) {
-                    stack.extend(node.1.iter().copied());
-                }
-            }
-        }
-
-        /// The documents as one outline, frames' documents under their hosts.
-        fn outline(&self) -> String {
-            let mut out = String::new();
-            if let Some((doc, _)) = self.docs.get(&0) {
-                self.walk(0, *doc, 0, &mut out);
-            }
-            out
-        }
-
-        fn walk(&self, frame: FrameId, id: NodeId, depth: usize, out: &mut String) {
-            let node = &self.docs[&frame].1[&id];
-            out.push_str(&format!("{}{}\n", "  ".repeat(depth), node.0));
-            if let Some(g) = self.hosts.get(&(frame, id)) {
-                match self.docs.get(g) {
-                    Some((doc, _)) => self.walk(*g, *doc, depth + 1, out),
-                    None => out.push_str(&format!("{}(empty frame)\n", "  ".repeat(depth + 1))),
-                }
-            }
-            for c in &node.1 {
-                self.walk(frame, *c, depth + 1, out);
-            }
-        }
+    /// The documents a fresh render of the model shows.
+    fn rendered_documents(dom: &TabDom) -> String {
+        let mut screen = Screen::default();
+        screen.apply(&dom.render());
+        screen.documents()
     }
 
     /// What a fresh render of the model shows.
@@ -438,7 +414,8 @@ mod tests {
         for (i, e) in events.iter().enumerate() {
             screen.apply(&dom.apply(e));
             // Applying events one by one shows what a fresh render of the model shows.
-            assert_eq!(screen.outline(), rendered(&dom), "after event {i}");
+            // (The pointer stays where it was drawn until it moves again.)
+            assert_eq!(screen.documents(), rendered_documents(&dom), "after event {i}");
         }
         let at = |n: usize| {
             let mut dom = TabDom::default();
@@ -562,11 +539,17 @@ mod tests {
             e.page = 1;
             e
         }));
-        for at in [95.0, 0.0, 55.0, 35.0, 95.0, 12.0] {
+        // One replay seeked in turn (each seek is a diff against what it shows), and a player
+        // seeked once from the end.
+        let mut replay = Player::new(events.clone(), T0 - 50.0, 150.0);
+        let mut shown = Screen::default();
+        for at in [95.0, 0.0, 55.0, 35.0, 95.0, 12.0, 70.0, 45.0] {
             let mut player = Player::new(events.clone(), T0 - 50.0, 150.0);
-            player.seek(f64::INFINITY);
             let mut screen = Screen::default();
+            screen.apply(&player.seek(f64::INFINITY));
             screen.apply(&player.seek(at + 50.0));
+            shown.apply(&replay.seek(at + 50.0));
+            assert_eq!(shown.outline(), screen.outline(), "at {at}");
             let mut fresh = TabDom::default();
             events.iter().filter(|e| e.t <= T0 + at).for_each(|e| fresh.update(e));
             assert_eq!(screen.outline(), rendered(&fresh), "at {at}");

@@ -15,6 +15,8 @@ pub mod mask;
 pub mod player;
 pub mod protocol;
 pub mod sanitize;
+#[cfg(test)]
+pub mod screen;
 pub mod url;
 pub mod vdom;
 pub mod walk;

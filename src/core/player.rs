@@ -2,8 +2,10 @@
 //!
 //! The shell calls [`Player::tick`] on every animation frame with the real time elapsed and
 //! [`Player::seek`] when the user drags the seek bar; both answer with the [`DomOp`]s to apply.
-//! Seeking rebuilds the [`VirtualDom`] from the nearest snapshot at or before the target and
-//! renders it once, so seeking backwards costs the same as seeking forwards.
+//! Seeking rebuilds the model from the nearest keyframe or snapshot at or before the target
+//! without touching the replay, then answers the operations that bring the shown documents to it
+//! (a diff by node id within a page, a fresh render across pages), so seeking backwards costs
+//! the same as seeking forwards, and the browser re-lays out only what changed.
 
 use crate::core::event::{Event, EventData};
 use std::rc::Rc;
@@ -179,10 +181,15 @@ impl Player {
             let k = self.keyframes.partition_point(|(at, _)| *at <= end);
             k.checked_sub(1).map(|k| &self.keyframes[k]).filter(|(at, _)| *at > s)
         });
+        // What the replay shows now: the operations bring it to the target.
+        let shown = std::mem::take(&mut self.dom);
         let start = match start {
             // Forward seek within the same page: continue from where we are, unless a keyframe
             // is nearer.
-            Some(s) if s < self.cursor && self.cursor <= end && keyframe.is_none_or(|(at, _)| *at <= self.cursor) => self.cursor,
+            Some(s) if s < self.cursor && self.cursor <= end && keyframe.is_none_or(|(at, _)| *at <= self.cursor) => {
+                self.dom = shown.clone();
+                self.cursor
+            }
             Some(s) => match keyframe {
                 Some((at, dom)) => {
                     self.dom = dom.clone();
@@ -211,7 +218,7 @@ impl Player {
         if self.state == PlayState::Ended && at < self.duration {
             self.state = PlayState::Paused;
         }
-        self.dom.render()
+        self.dom.render_from(&shown)
     }
 }
 
@@ -274,6 +281,7 @@ impl Player {
 mod tests {
     use super::*;
     use crate::core::event::*;
+    use crate::core::screen::Screen;
 
     const T0: f64 = 1_000_000.0;
 
@@ -398,12 +406,16 @@ mod tests {
             rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1);
             positions.push((rng >> 33) as f64 % duration);
         }
+        // Each seek's operations go to the same screen, as in the replay (a diff against what it
+        // shows); it must then show what a fresh replay shows.
+        let mut screen = Screen::default();
         for at in positions {
-            let ops = player.seek(at);
+            screen.apply(&player.seek(at));
             let mut fresh = Player::new(events.clone(), T0, duration);
-            let expected = fresh.seek(at);
+            let mut expected = Screen::default();
+            expected.apply(&fresh.seek(at));
             assert_eq!(player.dom().outline(), fresh.dom().outline(), "model at {at}");
-            assert_eq!(ops, expected, "render at {at}");
+            assert_eq!(screen.outline(), expected.outline(), "shown at {at}");
         }
         assert!(player.keyframe_count() >= 5, "keyframes kept: {}", player.keyframe_count());
     }
@@ -418,10 +430,13 @@ mod tests {
             rounds += 1;
         }
         assert!(rounds >= 6 && player.keyframe_count() >= 10, "{rounds} rounds, {} keyframes", player.keyframe_count());
+        let mut screen = Screen::default();
         for at in [duration, 1.0, 299_950.0, 300_020.0, 123_456.0, duration] {
-            let ops = player.seek(at);
+            screen.apply(&player.seek(at));
             let mut fresh = Player::new(events.clone(), T0, duration);
-            assert_eq!(ops, fresh.seek(at), "render at {at}");
+            let mut expected = Screen::default();
+            expected.apply(&fresh.seek(at));
+            assert_eq!(screen.outline(), expected.outline(), "shown at {at}");
         }
     }
 
@@ -564,7 +579,8 @@ mod tests {
         let ops = p.tick(100.0);
         assert_eq!(texts_of(&ops, 7), vec!["c{mask:url(\"http://127.0.0.1/c.svg\")}".to_string()]);
         // Text outside <style> is never touched.
-        assert_eq!(texts_of(&p.seek(0.0), 4), vec!["hello".to_string()]);
+        p.seek(0.0);
+        assert_eq!(texts_of(&p.dom().render(), 4), vec!["hello".to_string()]);
     }
 
     #[test]
@@ -586,7 +602,8 @@ mod tests {
         p.set_assets(AssetUrls::build(resources, sheets, |css| format!("blob:[{css}]")));
         for _ in 0..2 {
             // Twice: the second seek starts from a model kept by the first.
-            let ops = p.seek(15.0);
+            p.seek(15.0);
+            let ops = p.dom().render();
             assert!(ops.contains(&DomOp::SetStyleText { id: 6, css: "a{padding:var(--p) 1px}".into() }), "{ops:?}");
             assert!(ops.contains(&DomOp::CreateElement { id: 8, tag: "style".into(), ns: None }), "{ops:?}");
             assert!(ops.contains(&DomOp::SetStyleText { id: 8, css: "b[data-tabreel-hover]{background:url(\"blob:B\")}".into() }), "{ops:?}");
@@ -680,7 +697,8 @@ mod tests {
         ];
         let mut p = Player::new(events, T0, 400.0);
         let at = |p: &mut Player, ms: f64| {
-            let ops = p.seek(ms);
+            p.seek(ms);
+            let ops = p.dom().render();
             let media = ops.iter().find_map(|o| match o { DomOp::Media { id: 5, state } => Some((state.paused, state.time)), _ => None });
             let range = ops.iter().find_map(|o| match o { DomOp::Select { range } => Some(range.map(|(a, f)| (a.node, a.offset, f.node, f.offset))), _ => None }).flatten();
             (media, range)

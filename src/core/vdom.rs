@@ -26,6 +26,9 @@ use crate::core::event::ElementNode;
 use crate::core::sanitize::{replay_attribute, sanitize_element, RECORDED_ATTR_PREFIX};
 use crate::core::url::resolve;
 
+mod diff;
+pub use diff::Placed;
+
 /// One change to apply to the real replay document.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DomOp {
@@ -163,6 +166,9 @@ pub enum DomOp {
         /// y in CSS pixels.
         y: f64,
     },
+    /// Show no pointer: the page shown has no recorded position yet, or it is in a frame that is
+    /// not shown.
+    NoPointer,
     /// Draw a click marker at a position.
     Click {
         /// x in CSS pixels.
@@ -783,6 +789,15 @@ impl VirtualDom {
         }
     }
 
+    /// The document's doctype as markup, `None` for quirks mode.
+    fn doctype(&self) -> Option<String> {
+        let root = self.nodes.get(&self.document?)?;
+        root.children.iter().find_map(|c| match &self.nodes.get(c)?.kind {
+            NodeKind::Doctype { name, public_id, system_id } => Some(doctype_markup(name, public_id, system_id)),
+            _ => None,
+        })
+    }
+
     /// Operations that build the whole current document from nothing.
     pub fn render(&self) -> Vec<DomOp> {
         let mut ops = Vec::new();
@@ -794,10 +809,7 @@ impl VirtualDom {
     pub fn render_into(&self, ops: &mut Vec<DomOp>) {
         let Some(doc) = self.document else { return };
         let Some(root) = self.nodes.get(&doc) else { return };
-        let doctype = root.children.iter().find_map(|c| match &self.nodes[c].kind {
-            NodeKind::Doctype { name, public_id, system_id } => Some(doctype_markup(name, public_id, system_id)),
-            _ => None,
-        });
+        let doctype = self.doctype();
         ops.push(DomOp::Viewport { width: self.viewport.0, height: self.viewport.1 });
         ops.push(DomOp::Reset { document: doc, doctype });
         let mut sheets: Vec<_> = self.sheets.iter().collect();
@@ -844,37 +856,10 @@ impl VirtualDom {
         let mut stack = vec![id];
         while let Some(n) = stack.pop() {
             let Some(node) = self.nodes.get(&n) else { continue };
-            match &node.kind {
-                NodeKind::ShadowRoot { mode } => {
-                    let Some(host) = node.parent else { continue };
-                    ops.push(DomOp::AttachShadow { host, id: n, mode: *mode });
-                    if let Some(sheets) = self.adopted.get(&n) {
-                        late.push(DomOp::Adopt { id: n, sheets: sheets.clone() });
-                    }
-                    stack.extend(node.children.iter().rev());
-                }
-                NodeKind::Element(e) => {
-                    let safe = sanitize_element(&e.tag, &e.attrs, self.link_css(e), &self.base, &self.assets);
-                    ops.push(DomOp::CreateElement { id: n, tag: safe.tag, ns: e.ns.clone() });
-                    for (name, value) in safe.attrs {
-                        ops.push(DomOp::SetAttribute { id: n, name, value });
-                    }
-                    if let Some(css) = safe.css {
-                        ops.push(DomOp::SetStyleText { id: n, css });
-                    }
-                    if let Some(rules) = self.owner_rules.get(&n) {
-                        late.push(DomOp::SheetRules(self.frame_rules(SheetRef::Owner(n), 0, None, rules)));
-                    }
-                    late.extend(self.frame_op(n));
-                    if let Some(state) = self.media.get(&n) {
-                        late.push(DomOp::Media { id: n, state: *state });
-                    }
-                    stack.extend(node.children.iter().rev());
-                }
-                NodeKind::Text { text } => ops.push(DomOp::CreateText { id: n, text: self.frame_text(n, text) }),
-                NodeKind::Comment { text } => ops.push(DomOp::CreateComment { id: n, text: text.clone() }),
-                NodeKind::Document | NodeKind::Doctype { .. } => continue,
+            if !self.create_node(n, ops, late) {
+                continue;
             }
+            stack.extend(node.children.iter().rev());
             order.push(n);
         }
         for &n in &order {
@@ -892,6 +877,43 @@ impl VirtualDom {
                 }
             }
         }
+    }
+
+    /// Operations that create node `n` alone, detached (a shadow root: attached to its host):
+    /// its sanitised attributes and style text; what needs it in the document goes to `late`.
+    /// False for what is never created (the document, a doctype, an unknown node).
+    fn create_node(&self, n: NodeId, ops: &mut Vec<DomOp>, late: &mut Vec<DomOp>) -> bool {
+        let Some(node) = self.nodes.get(&n) else { return false };
+        match &node.kind {
+            NodeKind::ShadowRoot { mode } => {
+                let Some(host) = node.parent else { return false };
+                ops.push(DomOp::AttachShadow { host, id: n, mode: *mode });
+                if let Some(sheets) = self.adopted.get(&n) {
+                    late.push(DomOp::Adopt { id: n, sheets: sheets.clone() });
+                }
+            }
+            NodeKind::Element(e) => {
+                let safe = sanitize_element(&e.tag, &e.attrs, self.link_css(e), &self.base, &self.assets);
+                ops.push(DomOp::CreateElement { id: n, tag: safe.tag, ns: e.ns.clone() });
+                for (name, value) in safe.attrs {
+                    ops.push(DomOp::SetAttribute { id: n, name, value });
+                }
+                if let Some(css) = safe.css {
+                    ops.push(DomOp::SetStyleText { id: n, css });
+                }
+                if let Some(rules) = self.owner_rules.get(&n) {
+                    late.push(DomOp::SheetRules(self.frame_rules(SheetRef::Owner(n), 0, None, rules)));
+                }
+                late.extend(self.frame_op(n));
+                if let Some(state) = self.media.get(&n) {
+                    late.push(DomOp::Media { id: n, state: *state });
+                }
+            }
+            NodeKind::Text { text } => ops.push(DomOp::CreateText { id: n, text: self.frame_text(n, text) }),
+            NodeKind::Comment { text } => ops.push(DomOp::CreateComment { id: n, text: text.clone() }),
+            NodeKind::Document | NodeKind::Doctype { .. } => return false,
+        }
+        true
     }
 
     /// A normalised, comparable text form of the model (used by tests and diagnostics).

@@ -11,9 +11,10 @@
 //! moment after a recorded click, focus on the recorded focused element and on the shadow hosts
 //! around it (a host matches `:focus` while an element of its shadow tree has focus),
 //! focus-visible on the focused element when the core says the ring shows, and focus-within on
-//! it and its ancestors. They are recomputed
-//! after every batch of operations, since layout, scrolling and node moves change what is under
-//! the pointer. The attributes are `data-tabreel-*`, which the DOM comparison leaves out like
+//! it and its ancestors. They are recomputed whenever the renderer settles after operations
+//! (layout, scrolling and node moves change what is under the pointer): a hit test lays the
+//! documents out first, so after a seek that waits for the next animation frame, where the layout
+//! is due anyway. The attributes are `data-tabreel-*`, which the DOM comparison leaves out like
 //! every other attribute the replay adds.
 
 use wasm_bindgen::prelude::*;

@@ -5,9 +5,13 @@
 //! and it inherits `replay.html`'s CSP, which allows no request to any other origin. Nodes in
 //! the frame belong to the frame's realm, where `instanceof` against this page's constructors
 //! fails, so the renderer checks node types itself and casts unchecked. After every batch of
-//! operations it shows the recorded hover and focus ([`crate::shell::frame_marks`]) and keeps the
-//! replay's own rules first in the frame's cascade ([`crate::shell::frame_css`]: Chrome's
-//! extension-page font cancelled, the browser's focus ring for the recorded focus).
+//! operations it keeps the replay's own rules first in the frame's cascade
+//! ([`crate::shell::frame_css`]: Chrome's extension-page font cancelled, the browser's focus ring
+//! for the recorded focus). The recorded pointer, hover and focus
+//! ([`crate::shell::frame_marks`]) need the layout, so they are shown when the renderer is
+//! settled: right after the operations while playing, in the next animation frame after a seek.
+//! A seek within a page applies a diff (`core::vdom` `render_from`), so the browser re-lays out
+//! only what changed.
 //! Constructed stylesheets are made with the frame's own `CSSStyleSheet`: a document adopts only
 //! sheets of its realm. Recorded canvas and video pictures, media state and the selection are
 //! shown by [`crate::shell::frame_pictures`].
@@ -125,6 +129,8 @@ pub struct Renderer {
     size: (u32, u32),
     /// The recorded pointer position, in the viewport of a frame.
     pointer_at: Option<(FrameId, f64, f64)>,
+    /// Operations were applied since the pointer and the marks were last shown ([`Self::settle`]).
+    unsettled: bool,
     /// Recorded canvas and video pictures (of every document).
     pub pictures: Pictures,
     /// Operations the browser refused (malformed names and the like), for diagnostics.
@@ -134,10 +140,12 @@ pub struct Renderer {
 impl Renderer {
     /// A renderer over the page's frame, stage and pointer elements.
     pub fn new(frame: HtmlIFrameElement, stage: HtmlElement, pointer: HtmlElement) -> Renderer {
-        Renderer { frame, stage, pointer, docs: HashMap::new(), scope: 0, size: (0, 0), pointer_at: None, pictures: Pictures::default(), refused: 0 }
+        Renderer { frame, stage, pointer, docs: HashMap::new(), scope: 0, size: (0, 0), pointer_at: None, unsettled: false, pictures: Pictures::default(), refused: 0 }
     }
 
-    /// Applies operations in order; an operation the browser refuses is skipped and counted.
+    /// Applies operations in order; an operation the browser refuses is skipped and counted. The
+    /// replay's own rules are put back in place; the pointer and the interaction marks wait for
+    /// [`Self::settle`].
     pub fn apply(&mut self, ops: &[DomOp]) {
         self.scope = 0;
         for op in ops {
@@ -147,17 +155,42 @@ impl Renderer {
         }
         self.scope = 0;
         if !ops.is_empty() {
-            self.refresh();
+            let frames: Vec<FrameId> = self.docs.keys().copied().collect();
+            for f in frames {
+                self.ensure_frame_css(f);
+            }
+            self.unsettled = true;
         }
     }
 
-    /// What depends on whole documents: the replay's own rules and the interaction marks. The
-    /// pointer hovers in the frame it is in and, through their hosts, in the frames around it.
+    /// Shows the pointer and the interaction marks for what was applied since the last call
+    /// (nothing when nothing was). Both ask the layout where things are (hit tests, frame
+    /// positions), which makes the browser lay out the documents first: a seek leaves this to its
+    /// next animation frame, where that layout is due anyway, so dragging the seek bar never waits
+    /// for a layout per step.
+    pub fn settle(&mut self) {
+        if !std::mem::take(&mut self.unsettled) {
+            return;
+        }
+        let style = self.pointer.style();
+        match self.pointer_at.and_then(|(f, x, y)| self.offset(f).map(|(ox, oy)| (x + ox, y + oy))) {
+            Some((x, y)) => {
+                let _ = style.set_property("transform", &format!("translate({x}px, {y}px)"));
+                let _ = style.set_property("display", "block");
+            }
+            None => {
+                let _ = style.set_property("display", "none");
+            }
+        }
+        self.refresh();
+    }
+
+    /// The interaction marks of every document. The pointer hovers in the frame it is in and,
+    /// through their hosts, in the frames around it.
     fn refresh(&mut self) {
         let frames: Vec<FrameId> = self.docs.keys().copied().collect();
         let pointer = self.pointer_at.and_then(|(f, x, y)| self.offset(f).map(|(ox, oy)| (f, x + ox, y + oy)));
         for f in frames {
-            self.ensure_frame_css(f);
             let under = pointer.filter(|(p, _, _)| self.encloses(f, *p)).and_then(|(_, x, y)| self.offset(f).map(|(ox, oy)| (x - ox, y - oy)));
             let Some(d) = self.docs.get_mut(&f) else { continue };
             let Some(doc) = d.doc.clone() else { continue };
@@ -375,13 +408,8 @@ impl Renderer {
                 style.set_property("height", &format!("{height}px")).ok()?;
                 self.fit();
             }
-            DomOp::Pointer { x, y } => {
-                self.pointer_at = Some((self.scope, *x, *y));
-                let (ox, oy) = self.offset(self.scope)?;
-                let style = self.pointer.style();
-                style.set_property("transform", &format!("translate({}px, {}px)", x + ox, y + oy)).ok()?;
-                style.set_property("display", "block").ok()?;
-            }
+            DomOp::Pointer { x, y } => self.pointer_at = Some((self.scope, *x, *y)),
+            DomOp::NoPointer => self.pointer_at = None,
             DomOp::DrawFrame { id, hash, .. } => {
                 let el = self.element(*id)?.clone();
                 self.pictures.show(&el, hash)?
@@ -513,6 +541,8 @@ struct App {
     time: HtmlElement,
     url: HtmlElement,
     last_frame: Option<f64>,
+    /// An animation frame is asked for to settle the renderer after a seek.
+    settle_asked: bool,
 }
 
 impl App {
@@ -530,6 +560,24 @@ impl App {
         self.last_frame = None;
         self.update_controls();
     }
+}
+
+/// Seeks, and shows the pointer and marks in the next animation frame (one for any number of
+/// seeks before it).
+fn seek_and_settle(app: &Rc<RefCell<App>>, at: f64) {
+    let mut a = app.borrow_mut();
+    a.seek(at);
+    if std::mem::replace(&mut a.settle_asked, true) {
+        return;
+    }
+    let Some(window) = web_sys::window() else { return };
+    let app = app.clone();
+    let settle = Closure::once_into_js(move || {
+        let mut a = app.borrow_mut();
+        a.settle_asked = false;
+        a.renderer.settle();
+    });
+    let _ = window.request_animation_frame(settle.unchecked_ref());
 }
 
 /// Events replayed per background step while keyframes are prepared (a few ms each).
@@ -585,6 +633,7 @@ async fn setup() -> Result<(), ShellError> {
         time: by_id(&doc, "time")?,
         url: by_id(&doc, "page-url")?,
         last_frame: None,
+        settle_asked: false,
     }));
 
     let at = match params.get("at").as_deref() {
@@ -592,7 +641,11 @@ async fn setup() -> Result<(), ShellError> {
         Some(ms) => ms.parse::<f64>().map_err(|_| ShellError::new("bad 'at' parameter", ms.to_string()))?,
         None => 0.0,
     };
-    app.borrow_mut().seek(at);
+    {
+        let mut a = app.borrow_mut();
+        a.seek(at);
+        a.renderer.settle();
+    }
     let pictures = app.borrow().renderer.pictures.clone();
     let _ = wasm_bindgen_futures::JsFuture::from(pictures.settled()).await;
     prepare_in_background(app.clone());
@@ -610,6 +663,7 @@ async fn setup() -> Result<(), ShellError> {
                 a.last_frame = Some(t);
                 let ops = a.player.tick(dt);
                 a.renderer.apply(&ops);
+                a.renderer.settle();
                 a.update_controls();
                 if a.player.state() == PlayState::Playing {
                     if let (Some(w), Some(cb)) = (web_sys::window(), looper.borrow().as_ref()) {
@@ -650,7 +704,7 @@ async fn setup() -> Result<(), ShellError> {
         let app = app.clone();
         EventListener::new(&seek, "input", move |e| {
             let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
-            app.borrow_mut().seek(input.value_as_number());
+            seek_and_settle(&app, input.value_as_number());
         })
         .forget();
     }
