@@ -45,7 +45,8 @@ async fn frame_with(html: &str) -> (HtmlIFrameElement, Document) {
     (frame, doc)
 }
 
-fn recorder_into(doc: &Document) -> (Recorder, Rc<RefCell<Vec<Event>>>) {
+/// A recorder of `doc`, once its snapshot is out (the first slice runs in a task of its own).
+async fn recorder_into(doc: &Document) -> (Recorder, Rc<RefCell<Vec<Event>>>) {
     let events = Rc::new(RefCell::new(Vec::new()));
     let sink_events = events.clone();
     let sink = Box::new(move |count: u32, _last: f64, json: String| {
@@ -53,7 +54,14 @@ fn recorder_into(doc: &Document) -> (Recorder, Rc<RefCell<Vec<Event>>>) {
         assert_eq!(batch.len() as u32, count);
         sink_events.borrow_mut().extend(batch);
     });
-    (Recorder::start(doc.clone(), 0, sink, Box::new(|_| {})).expect("recorder starts"), events)
+    let recorder = Recorder::start(doc.clone(), 0, sink, Box::new(|_| {})).expect("recorder starts");
+    for _ in 0..200 {
+        if events.borrow().iter().any(|e| matches!(e.data, EventData::Snapshot(_))) {
+            break;
+        }
+        sleep(0).await;
+    }
+    (recorder, events)
 }
 
 fn outline_of(events: &[Event]) -> String {
@@ -65,8 +73,8 @@ fn outline_of(events: &[Event]) -> String {
 }
 
 /// Snapshot of the document right now, as an outline.
-fn fresh_outline(doc: &Document) -> String {
-    let (fresh, snap) = recorder_into(doc);
+async fn fresh_outline(doc: &Document) -> String {
+    let (fresh, snap) = recorder_into(doc).await;
     drop(fresh);
     let events = snap.borrow().clone();
     assert!(matches!(events[0].data, EventData::Snapshot(_)));
@@ -76,7 +84,7 @@ fn fresh_outline(doc: &Document) -> String {
 #[wasm_bindgen_test]
 async fn snapshot_plus_recorded_mutations_equals_a_fresh_snapshot() {
     let (_frame, doc) = frame_with("<!DOCTYPE html><html><head><title>t</title></head><body><ul id=l><li>a</li><li>b</li></ul><p id=p class=x>hello</p></body></html>").await;
-    let (recorder, events) = recorder_into(&doc);
+    let (recorder, events) = recorder_into(&doc).await;
     let list = doc.get_element_by_id("l").unwrap();
     let p = doc.get_element_by_id("p").unwrap();
     // One task: build a subtree in steps, move a node, change attributes and text.
@@ -96,7 +104,7 @@ async fn snapshot_plus_recorded_mutations_equals_a_fresh_snapshot() {
     let replayed = outline_of(&events.borrow());
     drop(recorder);
     assert!(events.borrow().iter().filter(|e| matches!(e.data, EventData::Mutation(_))).count() >= 2);
-    assert_eq!(replayed, fresh_outline(&doc));
+    assert_eq!(replayed, fresh_outline(&doc).await);
     assert!(replayed.contains("\"bold\"") && replayed.contains("\"changed\"") == false);
 }
 
@@ -105,7 +113,7 @@ async fn passwords_never_leave_the_page() {
     let (_frame, doc) = frame_with("<!DOCTYPE html><body><input id=pw type=password value=initialsecret><input id=t type=text><input id=later type=text autocomplete=username><textarea id=otp autocomplete=one-time-code>textareasecret</textarea></body>").await;
     let pw: web_sys::HtmlInputElement = doc.get_element_by_id("pw").unwrap().unchecked_into();
     pw.set_value("typed-secret-123");
-    let (recorder, events) = recorder_into(&doc);
+    let (recorder, events) = recorder_into(&doc).await;
     let text: web_sys::HtmlInputElement = doc.get_element_by_id("t").unwrap().unchecked_into();
     text.set_value("visible words");
     text.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
@@ -152,7 +160,7 @@ async fn form_state_scrolls_and_script_text_are_captured_as_policy_says() {
     doc.get_element_by_id("s").unwrap().unchecked_into::<web_sys::HtmlSelectElement>().set_value("two");
     doc.get_element_by_id("c").unwrap().unchecked_into::<web_sys::HtmlInputElement>().set_checked(true);
     doc.get_element_by_id("box").unwrap().set_scroll_top(120);
-    let (recorder, events) = recorder_into(&doc);
+    let (recorder, events) = recorder_into(&doc).await;
     drop(recorder);
     let events = events.borrow();
     let EventData::Snapshot(snap) = &events[0].data else { panic!("first event is the snapshot") };
@@ -173,7 +181,7 @@ async fn session_store_round_trips_in_real_indexeddb() {
     let meta = SessionMeta { id: id.clone(), title: "T".into(), url: "http://127.0.0.1/".into(), started_at: 1000.0, duration_ms: 0.0, event_count: 0, bytes: 0 };
     store.create(&meta).await.unwrap();
     let (_frame, doc) = frame_with("<!DOCTYPE html><body><p>stored</p></body>").await;
-    let (recorder, events) = recorder_into(&doc);
+    let (recorder, events) = recorder_into(&doc).await;
     drop(recorder);
     let events = events.borrow().clone();
     let json = serde_json::to_string(&events).unwrap();
@@ -334,7 +342,7 @@ async fn a_version_1_database_upgrades_keeping_its_sessions() {
 #[wasm_bindgen_test]
 async fn renderer_rebuilds_the_recording_in_a_sandboxed_frame() {
     let (_src_frame, doc) = frame_with("<!DOCTYPE html><html><body><h1 onclick='x()'>Title</h1><form><input id=i value=v><select id=s><option>a<option selected>b</select></form><svg width=10 height=10><a xlink:href='#x'><rect width=5 height=5 /></a></svg></body></html>").await;
-    let (recorder, events) = recorder_into(&doc);
+    let (recorder, events) = recorder_into(&doc).await;
     recorder.flush();
     drop(recorder);
     let events = events.borrow().clone();
@@ -370,7 +378,7 @@ async fn controls_changed_through_attributes_are_recorded_with_their_live_state(
     let (_frame, doc) = frame_with("<!DOCTYPE html><body><input id=t value=initial><input id=c type=checkbox><textarea id=a>default</textarea><select id=s><option>a<option>b</select><input id=typed value=x></body>").await;
     let typed: web_sys::HtmlInputElement = doc.get_element_by_id("typed").unwrap().unchecked_into();
     typed.set_value("user typed");
-    let (recorder, events) = recorder_into(&doc);
+    let (recorder, events) = recorder_into(&doc).await;
     {
         let events = events.borrow();
         let EventData::Snapshot(snap) = &events[0].data else { panic!("snapshot first") };
@@ -411,7 +419,7 @@ fn open_shadow(host: &web_sys::Element, html: &str) -> web_sys::ShadowRoot {
 async fn shadow_roots_and_adopted_sheets_are_recorded_and_rendered() {
     let (_frame, doc) = frame_with("<!DOCTYPE html><body><div id=host><span slot=s>light</span></div><p id=late>late host</p></body>").await;
     let root = open_shadow(&doc.get_element_by_id("host").unwrap(), "<b>inside</b><slot name=s></slot>");
-    let (recorder, events) = recorder_into(&doc);
+    let (recorder, events) = recorder_into(&doc).await;
     // Changes inside a recorded root, and a new nested host that already has its own root.
     root.first_child().unwrap().set_text_content(Some("changed inside"));
     let nested = doc.create_element("span").unwrap();
@@ -435,7 +443,7 @@ async fn shadow_roots_and_adopted_sheets_are_recorded_and_rendered() {
     drop(recorder);
     let events = events.borrow().clone();
     let replayed = outline_of(&events);
-    assert_eq!(replayed, fresh_outline(&doc));
+    assert_eq!(replayed, fresh_outline(&doc).await);
     for expected in ["changed inside", "nested changed", "late root", "#shadow-root (Open)"] {
         assert!(replayed.contains(expected), "{expected} in\n{replayed}");
     }
@@ -492,7 +500,7 @@ async fn seeks_applied_in_turn_to_one_frame_show_what_a_fresh_render_shows() {
          <p id=p class=x>hello</p><input id=i value=v><div id=box><span>s</span></div></body></html>",
     )
     .await;
-    let (recorder, events) = recorder_into(&doc);
+    let (recorder, events) = recorder_into(&doc).await;
     let list = doc.get_element_by_id("l").unwrap();
     let p = doc.get_element_by_id("p").unwrap();
     let input: web_sys::HtmlInputElement = doc.get_element_by_id("i").unwrap().unchecked_into();
