@@ -213,11 +213,7 @@ async fn inject_existing(tab_id: i64) -> Result<(), ShellError> {
     for frame_id in ids {
         let injected = async {
             let (document, wasm) = probe(tab_id, frame_id).await?;
-            let target = match document {
-                Some(doc) => json!({ "tabId": tab_id, "documentIds": [doc] }),
-                None => json!({ "tabId": tab_id, "frameIds": [frame_id] }),
-            };
-            inject_into(target, wasm).await
+            inject_document(tab_id, frame_id, document.as_deref(), wasm).await
         }
         .await;
         match injected {
@@ -245,10 +241,6 @@ async fn probe(tab_id: i64, frame_id: i64) -> Result<(Option<String>, bool), She
     Ok(results.into_iter().next().map(|r| (r.document_id, r.result == Some(true))).unwrap_or((None, false)))
 }
 
-async fn inject_into(target: Value, wasm: bool) -> Result<(), ShellError> {
-    let injection = json!({ "target": target, "files": [capture_build::script(wasm)], "injectImmediately": true });
-    chrome::scripting_execute_script(&to_js(&injection)).await.context("injecting the recorder").map(|_| ())
-}
 
 async fn badge(tab_id: i64, recording: bool) {
     let text = if recording { "REC" } else { "" };
@@ -432,6 +424,21 @@ async fn delete(id: &str) -> Result<Value, ShellError> {
 async fn page_start(sender: &Sender) -> Result<Value, ShellError> {
     let Some((tab_id, frame)) = sender.content_frame() else { return Ok(json!({ "ok": true, "recording": false })) };
     let wasm = capture_build::take_verdict(tab_id, frame, sender.url.as_deref().unwrap_or(""));
+    let recording = inject_if_recording(sender, (tab_id, frame), wasm).await?;
+    Ok(json!({ "ok": true, "recording": recording, "wasm": wasm }))
+}
+
+/// The wasm build of the capture found a `<meta>` policy (or failed to compile) in its document:
+/// the document gets the wasm2js build instead.
+async fn capture_fallback(sender: &Sender) -> Result<Value, ShellError> {
+    let Some(key) = sender.content_frame() else { return Ok(json!({ "ok": true, "recording": false })) };
+    let recording = inject_if_recording(sender, key, false).await?;
+    Ok(json!({ "ok": true, "recording": recording }))
+}
+
+/// Injects the capture build `wasm` picks into the sender's document if its tab records (and
+/// shows the badge for a top-level document); whether it does.
+async fn inject_if_recording(sender: &Sender, (tab_id, frame): (i64, i64), wasm: bool) -> Result<bool, ShellError> {
     let _guard = tab_lock().await;
     let recording = store().await?.tab(tab_id).await?.is_some();
     if recording {
@@ -440,28 +447,18 @@ async fn page_start(sender: &Sender) -> Result<Value, ShellError> {
             badge(tab_id, true).await;
         }
     }
-    Ok(json!({ "ok": true, "recording": recording, "wasm": wasm }))
+    Ok(recording)
 }
 
-/// Injects the recorder into the sender's document (or, without its id, the sender's frame).
+/// Injects the capture build `wasm` picks into a document (or, without its id, a frame's current
+/// one).
 async fn inject_document(tab_id: i64, frame: i64, document_id: Option<&str>, wasm: bool) -> Result<(), ShellError> {
     let target = match document_id {
         Some(doc) => json!({ "tabId": tab_id, "documentIds": [doc] }),
         None => json!({ "tabId": tab_id, "frameIds": [frame] }),
     };
-    inject_into(target, wasm).await
-}
-
-/// The wasm build of the capture found a `<meta>` policy (or failed to compile) in its document:
-/// the document gets the wasm2js build instead.
-async fn capture_fallback(sender: &Sender) -> Result<Value, ShellError> {
-    let Some((tab_id, frame)) = sender.content_frame() else { return Ok(json!({ "ok": true, "recording": false })) };
-    let _guard = tab_lock().await;
-    let recording = store().await?.tab(tab_id).await?.is_some();
-    if recording {
-        inject_document(tab_id, frame, sender.document_id.as_deref(), false).await?;
-    }
-    Ok(json!({ "ok": true, "recording": recording }))
+    let injection = json!({ "target": target, "files": [capture_build::script(wasm)], "injectImmediately": true });
+    chrome::scripting_execute_script(&to_js(&injection)).await.context("injecting the recorder").map(|_| ())
 }
 
 /// A message on a capture port (registered synchronously by the worker's JS glue).

@@ -167,7 +167,7 @@ fn build_capture_wasm(wasm: &Path, work: &Path, minify: bool) -> Result<(), Stri
     }
     run(&mut opt)?;
     let bytes = fs::read(&bound).map_err(|e| format!("reading {}: {e}", bound.display()))?;
-    write(&web.join("bytes.js"), &format!("export default \"{}\";\n", base64(&bytes)))?;
+    write(&web.join("bytes.js"), &format!("export default \"{}\";\n", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes)))?;
     fs::copy(root().join("src/shell/capture/entry-wasm.js"), work.join("entry-wasm.js")).map_err(|e| format!("copying entry-wasm.js: {e}"))?;
     let out = root().join("extension/gen/capture-wasm.js");
     run(tool("esbuild")
@@ -179,18 +179,6 @@ fn build_capture_wasm(wasm: &Path, work: &Path, minify: bool) -> Result<(), Stri
     Ok(())
 }
 
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
-        }
-    }
-    out
-}
 
 /// wasm2js grows memory by copying into a new ArrayBuffer, leaving wasm-bindgen's cached views
 /// on the old one (strings then silently read as empty). `ArrayBuffer.prototype.transfer` grows

@@ -12,9 +12,13 @@ if (globalThis.__tabreelCapture) {
 } else if (document.querySelector('meta[http-equiv="content-security-policy" i]')) {
   chrome.runtime.sendMessage({ cmd: "captureFallback" }).catch(() => {});
 } else {
-  const text = atob(wasmBase64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  // Decoded natively where the browser can (Chrome 140+); the loop is the fallback.
+  let bytes = Uint8Array.fromBase64?.(wasmBase64);
+  if (!bytes) {
+    const text = atob(wasmBase64);
+    bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  }
   let compiled = null;
   try {
     compiled = new WebAssembly.Module(bytes);

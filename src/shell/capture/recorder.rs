@@ -265,11 +265,16 @@ impl Drop for Recorder {
 }
 
 impl State {
+    /// Buffers an event of this page at `t` (its frame is stamped by the service worker).
+    fn buffer_at(&mut self, t: f64, data: EventData) {
+        self.buffer.push(Event { t, page: self.page, frame: 0, data });
+    }
+
     fn push(&mut self, data: EventData) {
         if !self.snapshot_taken {
             return; // the page's recording begins with its snapshot
         }
-        self.buffer.push(Event { t: now(), page: self.page, frame: 0, data });
+        self.buffer_at(now(), data);
         if self.buffer.len() >= FLUSH_EVENTS {
             self.flush();
         } else {
@@ -330,7 +335,7 @@ impl State {
                 if let Some(walk) = self.walk.as_mut() {
                     walk.note_batch(&batch);
                 }
-                self.buffer.push(Event { t: now(), page: self.page, frame: 0, data: EventData::Mutation(batch) });
+                self.buffer_at(now(), EventData::Mutation(batch));
                 self.after_serialize();
             }
         }
@@ -373,7 +378,9 @@ impl State {
     /// Buffers events (without sending: callers send).
     fn record_all(&mut self, events: Vec<EventData>) {
         let t = now();
-        self.buffer.extend(events.into_iter().map(|data| Event { t, page: self.page, frame: 0, data }));
+        for data in events {
+            self.buffer_at(t, data);
+        }
     }
 
     /// Follows up on nodes just serialised: listeners on new shadow roots, and the CSSOM of new
@@ -456,13 +463,13 @@ impl State {
         }
         let t = now();
         if let Some((x, y)) = self.pending_pointer.take() {
-            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::PointerMove { x, y } });
+            self.buffer_at(t, EventData::PointerMove { x, y });
         }
-        for (target, x, y) in self.pending_scrolls.drain(..) {
-            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Scroll { target, x, y } });
+        for (target, x, y) in std::mem::take(&mut self.pending_scrolls) {
+            self.buffer_at(t, EventData::Scroll { target, x, y });
         }
         if let Some((width, height)) = self.pending_viewport.take() {
-            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Viewport { width, height } });
+            self.buffer_at(t, EventData::Viewport { width, height });
         }
         if std::mem::take(&mut self.selection_pending) {
             self.record_selection(t);
@@ -549,18 +556,18 @@ impl State {
         if let Some(nodes) = slice.snapshot {
             let snapshot = self.snapshot_event(nodes, walk.is_done());
             self.snapshot_taken = true;
-            self.buffer.push(Event { t, page: self.page, frame: 0, data: snapshot });
+            self.buffer_at(t, snapshot);
         } else if !slice.adds.is_empty() {
-            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Mutation(MutationBatch { adds: slice.adds, ..Default::default() }) });
+            self.buffer_at(t, EventData::Mutation(MutationBatch { adds: slice.adds, ..Default::default() }));
         }
         self.after_serialize();
         for ScrollPosition { target, x, y } in self.dom.take_scrolls() {
-            self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Scroll { target, x, y } });
+            self.buffer_at(t, EventData::Scroll { target, x, y });
         }
         if walk.is_done() {
             self.dom.collect_scrolls(false);
             if let Some(target) = self.focused().filter(|_| !first) {
-                self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Focus { target: Some(target) } });
+                self.buffer_at(t, EventData::Focus { target: Some(target) });
             }
             self.schedule_slice_flush();
         } else {
@@ -759,7 +766,7 @@ impl State {
             Some((a, f)) => (Some(a), Some(f)),
             None => (None, None),
         };
-        self.buffer.push(Event { t, page: self.page, frame: 0, data: EventData::Selection { anchor, focus } });
+        self.buffer_at(t, EventData::Selection { anchor, focus });
     }
 
     fn on_input(&mut self, event: &web_sys::Event) {
