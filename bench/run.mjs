@@ -16,7 +16,8 @@ import crypto from 'node:crypto';
 import { Harness, launchBrowser, startServer, sleep } from '../tests/e2e/harness.mjs';
 import { LONGTASK_INIT, browserCpu, cdpFor, cpuDelta, heap, longTasks, mainThreadDelta, metrics } from './measure.mjs';
 import { runRrwebSeek, runTabreelSeek, seekSession, writeRrwebReplayPage } from './seek.mjs';
-import { prng, writePages } from './workloads.mjs';
+import { WORKLOADS } from './drive.mjs';
+import { writePages } from './workloads.mjs';
 
 // bench/out of this file's tree (not the harness's: other worktrees may share tests/ and
 // node_modules with this one). Each run works in its own directory there, removed at the end, so
@@ -69,58 +70,6 @@ const modesOf = (c) => (c === 'seek' ? ['rrweb', 'tabreel'] : c.startsWith('bigd
 // workloads do), so the recorder runs its wasm2js build, as on github.com-like pages.
 const NO_WASM_POLICY = "default-src * data: blob: 'unsafe-inline'";
 const noWasmHeaders = (files) => Object.fromEntries(Object.values(files).map((f) => [`/${f}?csp=nowasm`, { 'Content-Security-Policy': NO_WASM_POLICY }]));
-
-// ---------------------------------------------------------------------------------------------
-// Workloads: what happens in the measured window (after the tab is on blank.html)
-// ---------------------------------------------------------------------------------------------
-
-const WORKLOADS = {
-  async bigdom(page, url) {
-    await page.goto(url, { waitUntil: 'load', timeout: 300_000 });
-    return { loadMs: await page.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventEnd) };
-  },
-  async storm(page, url) {
-    await page.goto(url);
-    await page.waitForFunction(() => window.__benchDone === true, null, { polling: 200, timeout: 300_000 });
-    return { stormMs: await page.evaluate(() => window.__benchMs) };
-  },
-  'storm-css'(page, url) {
-    return WORKLOADS.storm(page, url);
-  },
-  async interactions(page, url) {
-    await page.goto(url);
-    const t0 = Date.now();
-    const rnd = prng(3);
-    const at = await page.evaluate(() => {
-      const c = (el) => {
-        const r = el.getBoundingClientRect();
-        return [r.x + r.width / 2, r.y + r.height / 2];
-      };
-      return { buttons: [...document.querySelectorAll('.btn')].map(c), notes: c(document.getElementById('notes')), scroller: c(document.getElementById('scroller')), field: c(document.getElementById('f0')) };
-    });
-    for (let i = 0; i < 2000; i++) await page.mouse.move(Math.round(rnd() * 1200) + 20, Math.round(rnd() * 700) + 20);
-    for (let i = 0; i < 300; i++) {
-      const [x, y] = at.buttons[Math.floor(rnd() * at.buttons.length)];
-      await page.mouse.click(x, y);
-      await page.mouse.move(x + 30, y + 40, { steps: 3 });
-    }
-    await page.mouse.click(...at.notes);
-    await page.keyboard.type('The quick brown fox jumps over the lazy dog. '.repeat(12).slice(0, 500));
-    await page.mouse.click(...at.field);
-    await page.keyboard.type('hello tabreel');
-    await page.mouse.move(...at.scroller);
-    for (let i = 0; i < 200; i++) await page.mouse.wheel(0, i % 50 < 40 ? 60 : -120);
-    return { driveMs: Date.now() - t0 };
-  },
-  async idle(page, url, { idleSeconds, mark }) {
-    await page.goto(url);
-    await sleep(2000);
-    await mark(); // steady state from here
-    await sleep(idleSeconds * 1000);
-    await mark(); // to here (still recording: a stop merges tabreel's chunks)
-    return {};
-  },
-};
 
 // ---------------------------------------------------------------------------------------------
 // One measured run of one case in one mode

@@ -33,6 +33,7 @@ use web_sys::Element;
 
 use crate::core::event::NodeId;
 use crate::core::ids::IdMap;
+use crate::shell::capture::perf_now;
 
 /// Shortest interval between two samples of one element.
 pub const MIN_INTERVAL_MS: f64 = 100.0;
@@ -89,10 +90,6 @@ struct Inner {
 /// The canvas and video sampler of one recorded page.
 #[derive(Clone)]
 pub struct CanvasSampler(Rc<RefCell<Inner>>);
-
-fn perf_now() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or_else(js_sys::Date::now)
-}
 
 fn get(target: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(target, &key.into()).unwrap_or(JsValue::UNDEFINED)
@@ -169,6 +166,9 @@ impl CanvasSampler {
     /// back, so a canvas redrawn in response is seen soon.
     pub fn poke(&self) {
         if let Ok(mut inner) = self.0.try_borrow_mut() {
+            if inner.tracked.is_empty() {
+                return; // the usual case, and this runs for every mutation batch and pointer move
+            }
             let now = perf_now();
             for t in inner.tracked.values_mut() {
                 if t.interval > MIN_INTERVAL_MS {

@@ -48,6 +48,16 @@ thread_local! {
     /// Counts calls of [`start`], so that a start waiting for the parser is dropped when a later
     /// one comes, and runs once although two things (the parser, a timer) may trigger it.
     static STARTS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// The window's `performance`, looked up once: `web_sys::window()` (an `instanceof Window`
+    /// check) and the `performance` getter cost more than `now()` itself, and the clock is read
+    /// in every mutation callback.
+    static PERFORMANCE: Option<web_sys::Performance> = web_sys::window().and_then(|w| w.performance());
+}
+
+/// Milliseconds since the page's time origin (`performance.now()`; `Date.now()` where there is
+/// no `performance`).
+pub fn perf_now() -> f64 {
+    PERFORMANCE.with(|p| p.as_ref().map(|p| p.now())).unwrap_or_else(js_sys::Date::now)
 }
 
 /// Entry point, called once by the bundled content script.

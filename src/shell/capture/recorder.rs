@@ -35,6 +35,7 @@ use crate::core::event::{Addition, Event, EventData, FrameId, MutationBatch, Nod
 use crate::core::walk::SnapshotWalk;
 use crate::shell::capture::dom::{as_element, as_node, PageDom};
 use crate::shell::capture::canvas::{CanvasSampler, FrameSink};
+use crate::shell::capture::perf_now;
 use crate::shell::capture::media::{media_is_notable, media_state, selection, MEDIA_EVENTS};
 use crate::shell::capture::sheets::SheetWatch;
 
@@ -340,7 +341,7 @@ impl State {
             }
         }
         let mut events = Vec::new();
-        let clock = web_sys::window().and_then(|w| w.performance()).map_or_else(now, |p| p.now());
+        let clock = perf_now();
         for root in self.sheets.check(clock, self.last_look, &mut events) {
             self.unlisten(&root);
         }
@@ -869,10 +870,8 @@ const MIN_CANVAS_RETRY_MS: f64 = 50.0;
 
 /// A clock for one snapshot slice: true once [`SLICE_MS`] have passed since it was made.
 fn slice_clock() -> impl FnMut() -> bool {
-    let performance = web_sys::window().and_then(|w| w.performance());
-    let clock = move || performance.as_ref().map(|p| p.now()).unwrap_or_else(now);
-    let deadline = clock() + SLICE_MS;
-    move || clock() >= deadline
+    let deadline = perf_now() + SLICE_MS;
+    move || perf_now() >= deadline
 }
 
 fn viewport(window: &web_sys::Window) -> (u32, u32) {

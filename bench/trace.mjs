@@ -1,0 +1,214 @@
+// `node bench/trace.mjs [--case storm] [--modes none,rrweb,tabreel] [--top 30]`: where a bench
+// case's main-thread time goes. Runs the case once per mode (as bench/run.mjs does, recording
+// started on the blank page first) with a Chrome trace, then prints, for the page's renderer main
+// thread, the self time of each trace event name side by side, plus the style/layout forced from
+// script (with the script that forced it). The bench's table says how much a recorder costs;
+// this says what that time is. Needs a build (`cargo xtask build`).
+//
+// `--profile` also samples the main thread's JS and wasm (CDP Profiler) and prints the hottest
+// functions by self time; build with `TABREEL_UNMINIFIED=1 cargo xtask build` for their names,
+// and `--extension DIR` takes the extension from elsewhere (default: extension/).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Harness, launchBrowser, startServer, sleep } from '../tests/e2e/harness.mjs';
+import { cdpFor, mainThreadDelta, metrics } from './measure.mjs';
+import { WORKLOADS } from './drive.mjs';
+import { writePages } from './workloads.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RUN = path.join(ROOT, 'bench', 'out', `trace-${process.pid}`);
+const RRWEB_UMD = path.join(ROOT, 'node_modules', 'rrweb', 'dist', 'rrweb.umd.cjs');
+const CATEGORIES = [
+  'devtools.timeline',
+  'disabled-by-default-devtools.timeline',
+  'disabled-by-default-devtools.timeline.stack',
+  'v8.execute',
+  'v8',
+  'blink',
+  'disabled-by-default-v8.gc',
+  'toplevel',
+];
+
+function options(argv) {
+  const o = { case: 'storm', modes: ['none', 'rrweb', 'tabreel'], top: 30, profile: false, extension: path.join(ROOT, 'extension') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--case') o.case = argv[++i];
+    else if (a === '--modes') o.modes = argv[++i].split(',');
+    else if (a === '--top') o.top = Number(argv[++i]);
+    else if (a === '--profile') o.profile = true;
+    else if (a === '--extension') o.extension = path.resolve(argv[++i]);
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+const RRWEB_INIT = `${fs.readFileSync(RRWEB_UMD, 'utf8')}
+;window.__rr = [];
+if (location.protocol !== 'about:') rrweb.record({ emit(e) { window.__rr.push(e); } });`;
+
+async function traceOne(server, files, name, mode, o) {
+  const withExt = mode.startsWith('tabreel');
+  const browser = await launchBrowser({ extensionDir: withExt ? o.extension : null });
+  try {
+    const h = withExt ? new Harness(server, browser) : null;
+    if (h) await h.extPage();
+    if (mode === 'rrweb') await browser.context.addInitScript({ content: RRWEB_INIT });
+    const page = await browser.context.newPage();
+    await page.goto(server.url(`${files.blank}?tab=1`));
+    await page.bringToFront();
+    let rec = null;
+    if (h) {
+      rec = await h.startRecording(page);
+      await sleep(300);
+    }
+    const cdp = await cdpFor(browser.context, page);
+    const m0 = await metrics(cdp);
+    const events = [];
+    cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+    const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+    if (o.profile) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
+    await cdp.send('Tracing.start', { traceConfig: { includedCategories: CATEGORIES, recordMode: 'recordAsMuchAsPossible' }, transferMode: 'ReportEvents' });
+    await WORKLOADS[name.replace(/-\d+$/, '')](page, server.url(`${files[name]}?run=1`), { idleSeconds: 15, mark: async () => {} });
+    await sleep(1000);
+    if (rec) await h.stopRecording(rec.tabId);
+    const m1 = await metrics(cdp);
+    const profile = o.profile ? (await cdp.send('Profiler.stop')).profile : null;
+    await cdp.send('Tracing.end');
+    await done;
+    return { events, delta: mainThreadDelta(m0, m1), profile };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The renderer main thread that ran the most: the page's (the extension page's is nearly idle). */
+function pageMainThread(events) {
+  const names = new Map();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
+  const busy = new Map();
+  for (const e of events) {
+    const k = `${e.pid}:${e.tid}`;
+    if (names.get(k) === 'CrRendererMain' && e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask') busy.set(k, (busy.get(k) ?? 0) + (e.dur ?? 0));
+  }
+  return [...busy].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+const SCRIPT = new Set(['FunctionCall', 'EvaluateScript', 'v8.callFunction', 'V8.Execute', 'v8.run', 'FireAnimationFrame', 'TimerFire', 'EventDispatch']);
+const FORCED = new Set(['UpdateLayoutTree', 'Layout', 'RecalculateStyles']);
+
+/** Self time (thread time when the trace has it) per event name, and forced style/layout by script. */
+function summarise(events, key) {
+  const mine = events.filter((e) => `${e.pid}:${e.tid}` === key && e.ph === 'X' && e.dur !== undefined).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  const time = (e) => (e.tdur ?? e.dur) / 1000;
+  const self = new Map();
+  const forced = new Map();
+  const byScript = new Map();
+  const calls = new Map();
+  const stack = [];
+  let total = 0;
+  const close = (f) => self.set(f.name, (self.get(f.name) ?? 0) + Math.max(0, f.t - f.child));
+  for (const e of mine) {
+    while (stack.length && stack[stack.length - 1].end <= e.ts) close(stack.pop());
+    const parent = stack[stack.length - 1];
+    const f = { end: e.ts + e.dur, name: e.name, t: time(e), child: 0, type: e.args?.data?.type };
+    if (parent) parent.child += f.t;
+    else total += f.t;
+    if (SCRIPT.has(e.name)) {
+      // Script time per source: a script event's time minus the script events nested in it.
+      const d = e.args?.data ?? {};
+      const url = String(d.url ?? d.scriptName ?? '').replace(/\?.*$/, '');
+      f.who = url.startsWith('chrome-extension://') ? `extension ${url.replace(/^chrome-extension:\/\/[^/]+/, '')}` : url ? `page ${url.replace(/^.*\//, '')}` : `(${e.name})`;
+      const outer = stack.findLast((s) => s.who);
+      if (outer) byScript.set(outer.who, (byScript.get(outer.who) ?? 0) - f.t);
+      byScript.set(f.who, (byScript.get(f.who) ?? 0) + f.t);
+      if (e.name === 'FunctionCall' && !f.who.startsWith('page') && !stack.some((s) => s.name === 'FunctionCall')) {
+        // What the extension's outermost calls were: the event or timer that ran them.
+        const why = `${stack.findLast((s) => s.name === 'EventDispatch')?.type ?? stack.findLast((s) => s.who)?.name ?? stack[0]?.name ?? e.name} → ${d.functionName || '(anon)'}`;
+        const c = calls.get(why) ?? { n: 0, ms: 0 };
+        c.n++;
+        c.ms += f.t;
+        calls.set(why, c);
+      }
+    }
+    if (FORCED.has(e.name) && stack.some((s) => SCRIPT.has(s.name))) {
+      const st = e.args?.beginData?.stackTrace?.[0];
+      const where = st ? `${e.name} from ${st.functionName || '(anon)'} ${String(st.url).replace(/^.*\//, '')}` : `${e.name} from script`;
+      forced.set(where, (forced.get(where) ?? 0) + f.t);
+    }
+    stack.push(f);
+  }
+  stack.forEach(close);
+  return { total, self, forced, byScript, calls };
+}
+
+/** Self time (ms) per function of a CPU profile, hottest first. */
+function hottest(profile) {
+  const dt = new Map(profile.nodes.map((n) => [n.id, 0]));
+  profile.samples.forEach((id, i) => dt.set(id, dt.get(id) + (profile.timeDeltas[i] ?? 0) / 1000));
+  const by = new Map();
+  for (const n of profile.nodes) {
+    const f = n.callFrame;
+    const k = `${f.functionName || '(anon)'} ${f.url.replace(/^.*\//, '')}`;
+    by.set(k, (by.get(k) ?? 0) + dt.get(n.id));
+  }
+  return [...by].sort((a, b) => b[1] - a[1]);
+}
+
+async function main() {
+  const o = options(process.argv.slice(2));
+  fs.mkdirSync(path.join(RUN, 'pages'), { recursive: true });
+  const files = writePages(path.join(RUN, 'pages'), [o.case]);
+  const server = await startServer({ root: path.join(RUN, 'pages') });
+  const out = {};
+  try {
+    for (const mode of o.modes) {
+      process.stderr.write(`trace: ${o.case} ${mode} ... `);
+      const { events, delta, profile } = await traceOne(server, files, o.case, mode, o);
+      const key = pageMainThread(events);
+      if (process.env.TRACE_DUMP) fs.writeFileSync(`${process.env.TRACE_DUMP}-${mode}.json`, JSON.stringify(events.filter((e) => `${e.pid}:${e.tid}` === key || e.ph === 'M')));
+      if (process.env.TRACE_DUMP) fs.writeFileSync(`${process.env.TRACE_DUMP}-${mode}.key`, key);
+      out[mode] = { ...summarise(events, key), delta, hot: profile && hottest(profile) };
+      process.stderr.write(`${events.length} events, traced main thread ${out[mode].total.toFixed(0)} ms, metrics: tasks ${delta.taskMs.toFixed(0)} script ${delta.scriptMs.toFixed(0)} style+layout ${delta.layoutMs.toFixed(0)} ms\n`);
+    }
+  } finally {
+    await server.close();
+    fs.rmSync(RUN, { recursive: true, force: true });
+  }
+  const names = new Set();
+  for (const m of o.modes) for (const [n] of [...out[m].self].sort((a, b) => b[1] - a[1]).slice(0, o.top)) names.add(n);
+  const pad = (s, n) => String(s).padEnd(n);
+  const num = (v) => (v ?? 0).toFixed(1).padStart(10);
+  console.log(`${pad(`self time (ms), ${o.case}`, 48)}${o.modes.map((m) => m.padStart(10)).join('')}`);
+  console.log(`${pad('top-level total', 48)}${o.modes.map((m) => num(out[m].total)).join('')}`);
+  for (const n of [...names].sort((a, b) => (out[o.modes.at(-1)].self.get(b) ?? 0) - (out[o.modes.at(-1)].self.get(a) ?? 0))) {
+    console.log(`${pad(n.slice(0, 47), 48)}${o.modes.map((m) => num(out[m].self.get(n))).join('')}`);
+  }
+  for (const m of o.modes) {
+    const b = [...out[m].byScript].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    console.log(`\nscript by source (nested script excluded) in ${m}:\n${b.map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`).join('\n')}`);
+  }
+  for (const m of o.modes) {
+    const c = [...out[m].calls].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
+    if (c.length) console.log(`\nscript not the page's, by what ran it in ${m} (calls, ms, ms per call):\n${c.map(([k, v]) => `  ${String(v.n).padStart(6)} ${v.ms.toFixed(1).padStart(8)} ${(v.ms / v.n).toFixed(3).padStart(7)}  ${k}`).join('\n')}`);
+  }
+  for (const m of o.modes) {
+    if (out[m].hot) console.log(`\nhottest functions (self ms) in ${m}:\n${out[m].hot.slice(0, o.top).map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`).join('\n')}`);
+  }
+  for (const m of o.modes) {
+    const f = [...out[m].forced].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    if (f.length) console.log(`\nforced style/layout in ${m}:\n${f.map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`).join('\n')}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
