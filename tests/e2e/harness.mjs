@@ -625,6 +625,31 @@ export async function replayDom(replayPage, opts = {}) {
   }
 }
 
+/**
+ * Computed styles in a document, as `{ "<selector> <property>": value }`, for every selector of
+ * `wanted` (`{ selector: [camelCase properties] }`) that matches; missing elements are left out.
+ */
+function computedStyles(doc, wanted) {
+  const out = {};
+  for (const [sel, props] of Object.entries(wanted)) {
+    const el = doc.querySelector(sel);
+    if (!el) continue;
+    const cs = doc.defaultView.getComputedStyle(el);
+    for (const p of props) out[`${sel} ${p}`] = cs[p];
+  }
+  return out;
+}
+
+/** [`computedStyles`] of the live page. */
+export function liveStyles(page, wanted) {
+  return page.evaluate(`(${computedStyles})(document, ${JSON.stringify(wanted)})`);
+}
+
+/** [`computedStyles`] of the replay frame's document. */
+export function replayStyles(replayPage, wanted) {
+  return replayPage.evaluate(`(${computedStyles})(document.getElementById('replay-frame').contentDocument, ${JSON.stringify(wanted)})`);
+}
+
 /** Writes `text` to tests/out/<name> (for inspecting failures); returns the path. */
 export function writeOut(name, text) {
   fs.mkdirSync(OUT_DIR, { recursive: true });

@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startHarness, liveDom, replayDom, assertSameDom, sleep, pageNow, eventsOfKind } from './harness.mjs';
+import { startHarness, liveDom, replayDom, assertSameDom, sleep, pageNow, eventsOfKind, liveStyles, replayStyles } from './harness.mjs';
 
 let h;
 before(async () => {
@@ -22,25 +22,21 @@ after(async () => {
   await h?.close();
 });
 
-/** Runs in a document: the computed styles the tests compare. */
-function computed(doc) {
-  const cs = (sel) => doc.defaultView.getComputedStyle(doc.querySelector(sel));
-  const pick = (sel, props) => (doc.querySelector(sel) ? Object.fromEntries(props.map((p) => [`${sel} ${p}`, cs(sel)[p]])) : {});
-  return {
-    ...pick('body', ['fontFamily', 'fontSize']),
-    ...pick('#text', ['fontFamily', 'fontSize']),
-    ...pick('#hot', ['backgroundColor']),
-    ...pick('#quiet', ['color']),
-    ...pick('#name', ['outlineColor', 'outlineStyle', 'outlineOffset']),
-    ...pick('#btn', ['outlineColor', 'outlineStyle']),
-    ...pick('#link', ['outlineColor', 'outlineStyle', 'outlineWidth', 'outlineOffset']),
-    ...pick('#form', ['borderLeftColor', 'borderLeftWidth']),
-    ...pick('#bg', ['backgroundImage', 'borderImageSource']),
-  };
-}
+/** The computed styles the tests compare. */
+const STYLES = {
+  body: ['fontFamily', 'fontSize'],
+  '#text': ['fontFamily', 'fontSize'],
+  '#hot': ['backgroundColor'],
+  '#quiet': ['color'],
+  '#name': ['outlineColor', 'outlineStyle', 'outlineOffset'],
+  '#btn': ['outlineColor', 'outlineStyle'],
+  '#link': ['outlineColor', 'outlineStyle', 'outlineWidth', 'outlineOffset'],
+  '#form': ['borderLeftColor', 'borderLeftWidth'],
+  '#bg': ['backgroundImage', 'borderImageSource'],
+};
 
-const liveComputed = (page) => page.evaluate(`(${computed})(document)`);
-const frameComputed = (replay) => replay.evaluate(`(${computed})(document.getElementById('replay-frame').contentDocument)`);
+const liveComputed = (page) => liveStyles(page, STYLES);
+const frameComputed = (replay) => replayStyles(replay, STYLES);
 
 /** Opens a replay and collects what its console says about resources. */
 async function openReplay(sessionId, at) {

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startHarness, liveDom, replayDom, assertSameDom, sleep, pageNow } from './harness.mjs';
+import { startHarness, liveDom, replayDom, assertSameDom, sleep, pageNow, liveStyles, replayStyles } from './harness.mjs';
 
 let h;
 before(async () => {
@@ -16,19 +16,15 @@ after(async () => {
   await h?.close();
 });
 
-/** Runs in a document: the styles that depend on the recorded pointer and focus. */
-function computed(doc) {
-  const cs = (sel) => doc.defaultView.getComputedStyle(doc.querySelector(sel));
-  const pick = (sel, props) => (doc.querySelector(sel) ? Object.fromEntries(props.map((p) => [`${sel} ${p}`, cs(sel)[p]])) : {});
-  return {
-    ...pick('#hot', ['backgroundColor']),
-    ...pick('#quiet', ['color']),
-    ...pick('#name', ['outlineColor', 'outlineStyle']),
-    ...pick('#form', ['borderLeftColor']),
-  };
-}
-const liveComputed = (page) => page.evaluate(`(${computed})(document)`);
-const frameComputed = (replay) => replay.evaluate(`(${computed})(document.getElementById('replay-frame').contentDocument)`);
+/** The styles that depend on the recorded pointer and focus. */
+const STYLES = {
+  '#hot': ['backgroundColor'],
+  '#quiet': ['color'],
+  '#name': ['outlineColor', 'outlineStyle'],
+  '#form': ['borderLeftColor'],
+};
+const liveComputed = (page) => liveStyles(page, STYLES);
+const frameComputed = (replay) => replayStyles(replay, STYLES);
 
 /** Drags the seek bar to `ms` (as the input event does), then waits two animation frames. */
 async function seekTo(replay, ms) {
