@@ -182,7 +182,6 @@ impl TabDom {
         let mut ops = Vec::new();
         let afresh = self.emptied_hosts(old, 0, &self.top, &old.top);
         let Some(placed) = self.top.render_from(&old.top, &afresh, &mut ops) else { return self.render() };
-        ops.retain(|op| !matches!(op, DomOp::Pointer { .. }));
         for hosted in self.top.hosted_frames() {
             let stays = self.top.host_of(hosted).is_some_and(|h| self.top.stays(h, &placed));
             if self.update_frame(old, hosted, stays, &mut ops, 1) {
@@ -211,7 +210,7 @@ impl TabDom {
             ops.truncate(start - 1);
             return self.render_frame(frame, ops, depth);
         };
-        ops.retain_from(start, |op| !matches!(op, DomOp::Pointer { .. } | DomOp::Viewport { .. }));
+        ops.retain_from(start, |op| !matches!(op, DomOp::Viewport { .. }));
         for hosted in model.hosted_frames() {
             let stays = model.host_of(hosted).is_some_and(|h| model.stays(h, &placed));
             if self.update_frame(old, hosted, stays, ops, depth + 1) {
@@ -266,7 +265,7 @@ impl TabDom {
         ops.push(scope.clone());
         let start = ops.len();
         model.render_into(ops);
-        ops.retain_from(start, |op| !matches!(op, DomOp::Pointer { .. } | DomOp::Viewport { .. }));
+        ops.retain_from(start, |op| !matches!(op, DomOp::Viewport { .. }));
         for hosted in model.hosted_frames() {
             if self.render_frame(hosted, ops, depth + 1) {
                 ops.push(scope.clone());

@@ -16,6 +16,8 @@ pub mod player;
 pub mod protocol;
 pub mod sanitize;
 #[cfg(test)]
+pub mod lcg;
+#[cfg(test)]
 pub mod screen;
 pub mod url;
 pub mod vdom;

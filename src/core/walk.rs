@@ -244,14 +244,7 @@ mod tests {
         })
     }
 
-    /// A small deterministic random source.
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self, n: usize) -> usize {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((self.0 >> 33) as usize) % n.max(1)
-        }
-    }
+    use crate::core::lcg::Lcg;
 
     fn snapshot_event(nodes: Vec<SerializedNode>) -> Event {
         let snapshot = Snapshot { url: String::new(), title: String::new(), width: 0, height: 0, nodes, scrolls: vec![], focus: None };
@@ -279,7 +272,7 @@ mod tests {
         dom.nodes[0].id = None;
         let mut elements = vec![0];
         for i in 0..n {
-            let parent = elements[rng.next(elements.len())];
+            let parent = elements[rng.below(elements.len())];
             let el = dom.element(if i % 3 == 0 { "ul" } else { "li" });
             dom.set_attr(el, "data-i", &i.to_string());
             dom.insert(parent, el, None);
@@ -309,9 +302,9 @@ mod tests {
         let parents: Vec<usize> = all.iter().copied().filter(|&n| dom.nodes[n].tag.is_some()).collect();
         let live: Vec<usize> = all.iter().copied().filter(|&n| !dom.is_shadow_root(n)).collect();
         let elements: Vec<usize> = live.iter().copied().filter(|&n| dom.nodes[n].tag.is_some()).collect();
-        let pick = |rng: &mut Lcg, from: &[usize]| from[rng.next(from.len())];
+        let pick = |rng: &mut Lcg, from: &[usize]| from[rng.below(from.len())];
         let mut records = Vec::new();
-        match rng.next(7) {
+        match rng.below(7) {
             // Attach a shadow root (with content) to an element; something then touches the host.
             6 if !elements.is_empty() => {
                 let host = pick(rng, &elements);
@@ -328,12 +321,12 @@ mod tests {
             }
             // Insert a new element (with a child) somewhere, possibly before an existing child.
             0 | 1 => {
-                let parent = if parents.is_empty() || rng.next(8) == 0 { 0 } else { pick(rng, &parents) };
+                let parent = if parents.is_empty() || rng.below(8) == 0 { 0 } else { pick(rng, &parents) };
                 let el = dom.element("b");
                 let t = dom.text_node(&format!("new{round}"));
                 dom.insert(el, t, None);
                 let kids = dom.nodes[parent].children.clone();
-                let before = if kids.is_empty() || rng.next(2) == 0 { None } else { Some(kids[rng.next(kids.len())]) };
+                let before = if kids.is_empty() || rng.below(2) == 0 { None } else { Some(kids[rng.below(kids.len())]) };
                 dom.insert(parent, el, before);
                 records.push(RawRecord::ChildList { target: parent, added: vec![el], removed: vec![] });
             }
@@ -359,7 +352,7 @@ mod tests {
                 dom.detach(n);
                 records.push(RawRecord::ChildList { target: old, added: vec![], removed: vec![n] });
                 let kids = dom.nodes[target].children.clone();
-                let before = if kids.is_empty() { None } else { Some(kids[rng.next(kids.len())]) };
+                let before = if kids.is_empty() { None } else { Some(kids[rng.below(kids.len())]) };
                 dom.insert(target, n, before);
                 records.push(RawRecord::ChildList { target, added: vec![n], removed: vec![] });
             }
@@ -405,7 +398,7 @@ mod tests {
                 round += 1;
                 let records = mutate(&mut dom, &mut rng, round);
                 // Some insertions are left to the walk, as big ones are in the page.
-                let (batch, deferred) = coalesce_deferring(&mut dom, records, rng.next(3) == 0);
+                let (batch, deferred) = coalesce_deferring(&mut dom, records, rng.below(3) == 0);
                 walk.note_batch(&batch);
                 walk.defer(deferred);
                 vdom.apply(&mutation_event(batch));

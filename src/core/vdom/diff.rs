@@ -27,7 +27,7 @@ impl VirtualDom {
     /// Appends the operations that bring a document showing `old` (as rendered, then changed by
     /// the operations of both models) to show this model, and answers the nodes it placed; `None`
     /// (and nothing appended) when `old` is another document, page, doctype or base URL. Like
-    /// [`Self::render_into`] it ends with the focus, pointer and selection. The elements in
+    /// [`Self::render_into`] it ends with the focus and selection (the pointer is the tab's: [`TabDom`](crate::core::frames::TabDom) draws it last). The elements in
     /// `afresh` are made anew even if they could be kept (frame hosts whose document must go).
     pub fn render_from(&self, old: &VirtualDom, afresh: &IdSet<NodeId>, ops: &mut Vec<DomOp>) -> Option<Placed> {
         let doc = self.document?;
@@ -153,9 +153,6 @@ impl<'a> Diff<'a> {
         }
         // Always: the renderer may still hold a focus that live operations removed from the model.
         ops.push(DomOp::Focus { id: new.focus, visible: new.focus_visible });
-        if let Some((x, y)) = new.pointer {
-            ops.push(DomOp::Pointer { x, y });
-        }
         // Always too: live operations may have left a selection in nodes since removed.
         let range = new.selection.filter(|(a, f)| new.nodes.contains_key(&a.node) && new.nodes.contains_key(&f.node));
         ops.push(DomOp::Select { range });
@@ -271,7 +268,8 @@ impl<'a> Diff<'a> {
         match (&o.kind, &n.kind) {
             (NodeKind::Element(oe), NodeKind::Element(ne)) => {
                 let (old_css, new_css) = (old.link_css(oe), new.link_css(ne));
-                if oe.attrs != ne.attrs || old_css != new_css {
+                let attrs_changed = oe.attrs != ne.attrs || old_css != new_css;
+                if attrs_changed {
                     let was = sanitize_element(&oe.tag, &oe.attrs, old_css, &old.base, &old.assets);
                     let now = sanitize_element(&ne.tag, &ne.attrs, new_css, &new.base, &new.assets);
                     for (name, value) in &now.attrs {
@@ -289,12 +287,10 @@ impl<'a> Diff<'a> {
                             ops.push(DomOp::SetStyleText { id, css });
                         }
                     }
-                    // A canvas whose size was set lost its bitmap: its picture is drawn again.
-                    if old.frames.get(&id) == new.frames.get(&id) {
-                        self.late.extend(new.frame_op(id));
-                    }
                 }
-                if old.frames.get(&id) != new.frames.get(&id) {
+                // A canvas whose size was set lost its bitmap: its picture is drawn again, as
+                // one that shows another picture now.
+                if attrs_changed || old.frames.get(&id) != new.frames.get(&id) {
                     self.late.extend(new.frame_op(id));
                 }
                 if old.media.get(&id) != new.media.get(&id) {
@@ -397,17 +393,7 @@ mod tests {
     use crate::core::vdom::DomOp;
     use std::collections::HashMap;
 
-    /// A small deterministic generator (an LCG).
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((self.0 >> 33) as usize) % n.max(1)
-        }
-        fn chance(&mut self, percent: usize) -> bool {
-            self.below(100) < percent
-        }
-    }
+    use crate::core::lcg::Lcg;
 
     fn element(tag: &str, attrs: &[(&str, &str)]) -> NodeKind {
         NodeKind::Element(ElementNode { tag: tag.into(), ns: None, attrs: attrs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(), form: None, css: None })
@@ -514,7 +500,7 @@ mod tests {
     /// input, scrolls, pictures, media, selection, focus and pointer moves in the page and in a
     /// frame whose `<iframe>` is replaced now and then.
     fn random_session(seed: u64, steps: usize) -> Vec<Event> {
-        let mut rng = Rng(seed);
+        let mut rng = Lcg(seed);
         let mut page_no = 0;
         let mut host = 30;
         let mut child: FrameId = 7;
@@ -722,7 +708,7 @@ mod tests {
         for seed in 1..=12u64 {
             let events = random_session(seed, 400);
             let duration = events.last().unwrap().t;
-            let mut rng = Rng(seed * 31);
+            let mut rng = Lcg(seed * 31);
             let mut player = Player::new(events.clone(), 0.0, duration);
             let mut screen = Screen::default();
             for round in 0..40 {
