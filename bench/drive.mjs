@@ -1,8 +1,47 @@
-// What each bench case does in its measured window, once the tab is on the blank page: shared by
-// the bench (bench/run.mjs) and its tracer (bench/trace.mjs), so both measure the same work.
+// What the bench's scripts share, so they measure the same thing: the browser each mode runs in
+// (rrweb injected before page scripts, or the extension and the harness that drives it), and
+// what each case does in its measured window once the tab is on the blank page. Used by
+// bench/run.mjs, bench/trace.mjs and bench/per-event.mjs.
 
-import { sleep } from '../tests/e2e/harness.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Harness, launchBrowser, sleep } from '../tests/e2e/harness.mjs';
 import { prng } from './workloads.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** rrweb's UMD build (npm `rrweb`, pinned in package.json). */
+export const RRWEB_UMD = path.join(ROOT, 'node_modules', 'rrweb', 'dist', 'rrweb.umd.cjs');
+
+// Not on about:blank: rrweb.record there (a new tab's first document) crashes Chromium's renderer.
+const RRWEB_INIT = `${fs.readFileSync(RRWEB_UMD, 'utf8')}
+;window.__rr = [];
+if (location.protocol !== 'about:') rrweb.record({ emit(e) { window.__rr.push(e); } });`;
+
+/** A bench case's kind: `bigdom-50000` → `bigdom`. */
+export const kindOf = (name) => name.replace(/-\d+$/, '');
+
+/**
+ * A fresh browser for `mode`: `rrweb` gets rrweb recording every page (events in
+ * `window.__rr`); `off` and `tabreel…` get the extension from `extensionDir` and a harness `h`
+ * with its extension page open (in `off` too, so both load the same); `initScripts` go into
+ * every mode's pages.
+ */
+export async function openBrowser(server, mode, extensionDir, initScripts = []) {
+  const withExt = mode === 'off' || mode.startsWith('tabreel');
+  const browser = await launchBrowser({ extensionDir: withExt ? extensionDir : null });
+  const h = withExt ? new Harness(server, browser) : null;
+  try {
+    if (h) await h.extPage();
+    for (const content of initScripts) await browser.context.addInitScript({ content });
+    if (mode === 'rrweb') await browser.context.addInitScript({ content: RRWEB_INIT });
+  } catch (e) {
+    await browser.close();
+    throw e;
+  }
+  return { browser, h };
+}
 
 /** Case kind (`bigdom`, `storm`, …) → async (page, url, { idleSeconds, mark }) → extra numbers. */
 export const WORKLOADS = {

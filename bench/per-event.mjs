@@ -13,11 +13,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Harness, launchBrowser, startServer, sleep } from '../tests/e2e/harness.mjs';
+import { startServer, sleep } from '../tests/e2e/harness.mjs';
+import { openBrowser } from './drive.mjs';
+import { cdpFor, mainThreadDelta, metrics } from './measure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUN = path.join(ROOT, 'bench', 'out', `per-event-${process.pid}`);
-const RRWEB_UMD = path.join(ROOT, 'node_modules', 'rrweb', 'dist', 'rrweb.umd.cjs');
 const REPEATS = 5;
 
 const TESTS = {
@@ -47,17 +48,14 @@ function options(argv) {
     else if (argv[i] === '--extension') o.extension = path.resolve(argv[++i]);
     else throw new Error(`unknown option ${argv[i]}`);
   }
+  const unknown = o.modes.filter((m) => !['none', 'rrweb', 'tabreel'].includes(m));
+  if (unknown.length) throw new Error(`modes are none, rrweb and tabreel; not ${unknown.join(', ')}`);
   return o;
 }
 
 async function measure(server, mode, o) {
-  const browser = await launchBrowser({ extensionDir: mode === 'tabreel' ? o.extension : null });
+  const { browser, h } = await openBrowser(server, mode, o.extension);
   try {
-    const h = mode === 'tabreel' ? new Harness(server, browser) : null;
-    if (h) await h.extPage();
-    if (mode === 'rrweb') {
-      await browser.context.addInitScript({ content: `${fs.readFileSync(RRWEB_UMD, 'utf8')};window.__rr=[];if(location.protocol!=='about:')rrweb.record({emit(e){window.__rr.push(e)}});` });
-    }
     const page = await browser.context.newPage();
     await page.goto(server.url('blank.html'));
     await page.bringToFront();
@@ -67,16 +65,14 @@ async function measure(server, mode, o) {
     }
     await page.goto(server.url('page.html'));
     await sleep(1000);
-    const cdp = await browser.context.newCDPSession(page);
-    await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
-    const taskSeconds = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
+    const cdp = await cdpFor(browser.context, page);
     const out = {};
     for (const [label, test] of Object.entries(TESTS)) {
       const samples = [];
       for (let rep = 0; rep < REPEATS; rep++) {
-        const before = await taskSeconds();
+        const before = await metrics(cdp);
         await page.evaluate(([test, n]) => window.tests[test](n), [test, o.n]);
-        samples.push((((await taskSeconds()) - before) * 1e6) / o.n);
+        samples.push((mainThreadDelta(before, await metrics(cdp)).taskMs * 1000) / o.n);
         await sleep(250);
       }
       out[label] = samples.sort((a, b) => a - b)[REPEATS >> 1];

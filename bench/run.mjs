@@ -13,10 +13,10 @@ import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 
-import { Harness, launchBrowser, startServer, sleep } from '../tests/e2e/harness.mjs';
+import { launchBrowser, startServer, sleep } from '../tests/e2e/harness.mjs';
 import { LONGTASK_INIT, browserCpu, cdpFor, cpuDelta, heap, longTasks, mainThreadDelta, metrics } from './measure.mjs';
 import { runRrwebSeek, runTabreelSeek, seekSession, writeRrwebReplayPage } from './seek.mjs';
-import { WORKLOADS } from './drive.mjs';
+import { RRWEB_UMD, WORKLOADS, kindOf, openBrowser } from './drive.mjs';
 import { writePages } from './workloads.mjs';
 
 // bench/out of this file's tree (not the harness's: other worktrees may share tests/ and
@@ -30,7 +30,6 @@ const PAGES = path.join(RUN, 'pages');
 // work in this tree) must not mix two builds in one table.
 const EXTENSION = path.join(RUN, 'extension');
 const SOURCE_EXTENSION = path.resolve(process.env.TABREEL_EXTENSION || path.join(ROOT, 'extension'));
-const RRWEB_UMD = path.join(ROOT, 'node_modules', 'rrweb', 'dist', 'rrweb.umd.cjs');
 const ALL_CASES = ['bigdom-10000', 'bigdom-50000', 'bigdom-200000', 'storm', 'storm-css', 'interactions', 'idle', 'seek'];
 const QUICK_CASES = ['bigdom-10000', 'storm', 'interactions', 'idle', 'seek'];
 
@@ -75,33 +74,13 @@ const noWasmHeaders = (files) => Object.fromEntries(Object.values(files).map((f)
 // One measured run of one case in one mode
 // ---------------------------------------------------------------------------------------------
 
-// Not on about:blank: rrweb.record there (a new tab's first document) crashes Chromium's renderer.
-const RRWEB_INIT = `${fs.readFileSync(RRWEB_UMD, 'utf8')}
-;window.__rr = [];
-if (location.protocol !== 'about:') rrweb.record({ emit(e) { window.__rr.push(e); } });`;
-
 let uniq = 0;
-
-async function openBrowser(server, mode) {
-  const withExt = mode === 'off' || mode.startsWith('tabreel');
-  const browser = await launchBrowser({ extensionDir: withExt ? EXTENSION : null });
-  const h = withExt ? new Harness(server, browser) : null;
-  try {
-    if (h) await h.extPage(); // the extension page the harness talks through; opened in 'off' too
-    await browser.context.addInitScript({ content: LONGTASK_INIT });
-    if (mode === 'rrweb') await browser.context.addInitScript({ content: RRWEB_INIT });
-  } catch (e) {
-    await browser.close();
-    throw e;
-  }
-  return { browser, h };
-}
 
 const gzip = (s) => zlib.gzipSync(Buffer.from(s)).length;
 
 async function runCase(server, files, name, mode, opts) {
-  const kind = name.replace(/-\d+$/, '');
-  const { browser, h } = await openBrowser(server, mode);
+  const kind = kindOf(name);
+  const { browser, h } = await openBrowser(server, mode, EXTENSION, [LONGTASK_INIT]);
   try {
     const { context } = browser;
     const page = await context.newPage();
@@ -171,7 +150,7 @@ async function runCase(server, files, name, mode, opts) {
 }
 
 async function runSeek(server, mode, session, rrwebPage) {
-  const { browser, h } = await openBrowser(server, mode === 'tabreel' ? 'tabreel' : 'none');
+  const { browser, h } = await openBrowser(server, mode === 'tabreel' ? 'tabreel' : 'none', EXTENSION, [LONGTASK_INIT]);
   try {
     const res = mode === 'tabreel' ? await runTabreelSeek(h, session) : await runRrwebSeek(await browser.context.newPage(), server.url(rrwebPage), session);
     const r = { openMs: res.openMs };

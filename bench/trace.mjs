@@ -13,14 +13,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Harness, launchBrowser, startServer, sleep } from '../tests/e2e/harness.mjs';
+import { startServer, sleep } from '../tests/e2e/harness.mjs';
 import { cdpFor, mainThreadDelta, metrics } from './measure.mjs';
-import { WORKLOADS } from './drive.mjs';
+import { WORKLOADS, kindOf, openBrowser } from './drive.mjs';
 import { writePages } from './workloads.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUN = path.join(ROOT, 'bench', 'out', `trace-${process.pid}`);
-const RRWEB_UMD = path.join(ROOT, 'node_modules', 'rrweb', 'dist', 'rrweb.umd.cjs');
 const CATEGORIES = [
   'devtools.timeline',
   'disabled-by-default-devtools.timeline',
@@ -43,20 +42,14 @@ function options(argv) {
     else if (a === '--extension') o.extension = path.resolve(argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
+  const unknown = o.modes.filter((m) => !['none', 'rrweb', 'tabreel'].includes(m));
+  if (unknown.length) throw new Error(`modes are none, rrweb and tabreel (the wasm build); not ${unknown.join(', ')}`);
   return o;
 }
 
-const RRWEB_INIT = `${fs.readFileSync(RRWEB_UMD, 'utf8')}
-;window.__rr = [];
-if (location.protocol !== 'about:') rrweb.record({ emit(e) { window.__rr.push(e); } });`;
-
 async function traceOne(server, files, name, mode, o) {
-  const withExt = mode.startsWith('tabreel');
-  const browser = await launchBrowser({ extensionDir: withExt ? o.extension : null });
+  const { browser, h } = await openBrowser(server, mode, o.extension);
   try {
-    const h = withExt ? new Harness(server, browser) : null;
-    if (h) await h.extPage();
-    if (mode === 'rrweb') await browser.context.addInitScript({ content: RRWEB_INIT });
     const page = await browser.context.newPage();
     await page.goto(server.url(`${files.blank}?tab=1`));
     await page.bringToFront();
@@ -76,7 +69,7 @@ async function traceOne(server, files, name, mode, o) {
       await cdp.send('Profiler.start');
     }
     await cdp.send('Tracing.start', { traceConfig: { includedCategories: CATEGORIES, recordMode: 'recordAsMuchAsPossible' }, transferMode: 'ReportEvents' });
-    await WORKLOADS[name.replace(/-\d+$/, '')](page, server.url(`${files[name]}?run=1`), { idleSeconds: 15, mark: async () => {} });
+    await WORKLOADS[kindOf(name)](page, server.url(`${files[name]}?run=1`), { idleSeconds: 15, mark: async () => {} });
     await sleep(1000);
     if (rec) await h.stopRecording(rec.tabId);
     const m1 = await metrics(cdp);
@@ -173,8 +166,6 @@ async function main() {
       process.stderr.write(`trace: ${o.case} ${mode} ... `);
       const { events, delta, profile } = await traceOne(server, files, o.case, mode, o);
       const key = pageMainThread(events);
-      if (process.env.TRACE_DUMP) fs.writeFileSync(`${process.env.TRACE_DUMP}-${mode}.json`, JSON.stringify(events.filter((e) => `${e.pid}:${e.tid}` === key || e.ph === 'M')));
-      if (process.env.TRACE_DUMP) fs.writeFileSync(`${process.env.TRACE_DUMP}-${mode}.key`, key);
       out[mode] = { ...summarise(events, key), delta, hot: profile && hottest(profile) };
       process.stderr.write(`${events.length} events, traced main thread ${out[mode].total.toFixed(0)} ms, metrics: tasks ${delta.taskMs.toFixed(0)} script ${delta.scriptMs.toFixed(0)} style+layout ${delta.layoutMs.toFixed(0)} ms\n`);
     }
