@@ -109,16 +109,19 @@ fn chain(el: Element) -> Vec<Element> {
     out
 }
 
+/// The shadow root `el` is in, if it is in one.
+pub fn shadow_root_of(el: &Element) -> Option<web_sys::Node> {
+    let root = el.get_root_node();
+    let host = js_sys::Reflect::get(&root, &JsValue::from_str("host")).ok()?;
+    (root.node_type() == web_sys::Node::DOCUMENT_FRAGMENT_NODE && host.is_object()).then_some(root)
+}
+
 /// `el` and the hosts of the shadow trees it is in, innermost first.
 fn with_hosts(el: Element) -> Vec<Element> {
     let mut out = vec![el];
     for _ in 0..MAX_SHADOW_DEPTH {
-        let root = out[out.len() - 1].get_root_node();
-        let host = js_sys::Reflect::get(&root, &JsValue::from_str("host")).ok().filter(|h| h.is_object());
-        match host {
-            Some(host) if root.node_type() == web_sys::Node::DOCUMENT_FRAGMENT_NODE => out.push(host.unchecked_into()),
-            _ => break,
-        }
+        let Some(root) = shadow_root_of(&out[out.len() - 1]) else { break };
+        out.push(root.unchecked_into::<web_sys::ShadowRoot>().host());
     }
     out
 }

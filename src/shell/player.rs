@@ -34,7 +34,7 @@ use crate::core::player::{PlayState, Player};
 use crate::core::vdom::{DomOp, MASK_PLACEHOLDER};
 use crate::shell::error::{Context, ShellError};
 use crate::shell::frame_css::FrameCss;
-use crate::shell::frame_marks::Marks;
+use crate::shell::frame_marks::{shadow_root_of, Marks};
 use crate::shell::frame_pictures::{set_media, set_selection, Pictures};
 use crate::shell::blob_store::{AssetRef, StoredBlob};
 use crate::shell::store::SessionStore;
@@ -110,13 +110,6 @@ impl Doc {
     }
 }
 
-/// The shadow root `el` is in, if it is in one.
-fn shadow_root_of(el: &Element) -> Option<Node> {
-    let root = el.get_root_node();
-    let host = js_sys::Reflect::get(&root, &"host".into()).ok()?;
-    (root.node_type() == Node::DOCUMENT_FRAGMENT_NODE && host.is_object()).then_some(root)
-}
-
 /// Applies [`DomOp`]s to the replay frame and the frames inside it.
 pub struct Renderer {
     frame: HtmlIFrameElement,
@@ -173,8 +166,9 @@ impl Renderer {
             return;
         }
         let style = self.pointer.style();
-        match self.pointer_at.and_then(|(f, x, y)| self.offset(f).map(|(ox, oy)| (x + ox, y + oy))) {
-            Some((x, y)) => {
+        let pointer = self.pointer_at.and_then(|(f, x, y)| self.offset(f).map(|(ox, oy)| (f, x + ox, y + oy)));
+        match pointer {
+            Some((_, x, y)) => {
                 let _ = style.set_property("transform", &format!("translate({x}px, {y}px)"));
                 let _ = style.set_property("display", "block");
             }
@@ -182,14 +176,14 @@ impl Renderer {
                 let _ = style.set_property("display", "none");
             }
         }
-        self.refresh();
+        self.refresh(pointer);
     }
 
-    /// The interaction marks of every document. The pointer hovers in the frame it is in and,
-    /// through their hosts, in the frames around it.
-    fn refresh(&mut self) {
+    /// The interaction marks of every document, with the pointer at `pointer` (its frame, and
+    /// where it is in the replay frame). The pointer hovers in the frame it is in and, through
+    /// their hosts, in the frames around it.
+    fn refresh(&mut self, pointer: Option<(FrameId, f64, f64)>) {
         let frames: Vec<FrameId> = self.docs.keys().copied().collect();
-        let pointer = self.pointer_at.and_then(|(f, x, y)| self.offset(f).map(|(ox, oy)| (f, x + ox, y + oy)));
         for f in frames {
             let under = pointer.filter(|(p, _, _)| self.encloses(f, *p)).and_then(|(_, x, y)| self.offset(f).map(|(ox, oy)| (x - ox, y - oy)));
             let Some(d) = self.docs.get_mut(&f) else { continue };

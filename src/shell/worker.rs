@@ -241,7 +241,6 @@ async fn probe(tab_id: i64, frame_id: i64) -> Result<(Option<String>, bool), She
     Ok(results.into_iter().next().map(|r| (r.document_id, r.result == Some(true))).unwrap_or((None, false)))
 }
 
-
 async fn badge(tab_id: i64, recording: bool) {
     let text = if recording { "REC" } else { "" };
     let _ = chrome::action_set_badge_text(&to_js(&json!({ "tabId": tab_id, "text": text }))).await;

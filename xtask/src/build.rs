@@ -179,7 +179,6 @@ fn build_capture_wasm(wasm: &Path, work: &Path, minify: bool) -> Result<(), Stri
     Ok(())
 }
 
-
 /// wasm2js grows memory by copying into a new ArrayBuffer, leaving wasm-bindgen's cached views
 /// on the old one (strings then silently read as empty). `ArrayBuffer.prototype.transfer` grows
 /// in place and detaches the old buffer, which wasm-bindgen notices and re-reads.
