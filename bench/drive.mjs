@@ -19,6 +19,13 @@ const RRWEB_INIT = `${fs.readFileSync(RRWEB_UMD, 'utf8')}
 ;window.__rr = [];
 if (location.protocol !== 'about:') rrweb.record({ emit(e) { window.__rr.push(e); } });`;
 
+/** The policy `tabreel-js` pages are served with: it refuses wasm and allows everything else. */
+export const NO_WASM_POLICY = "default-src * data: blob: 'unsafe-inline'";
+/** Server headers that give each of `files` (name → file) that policy when asked with `?csp=nowasm`. */
+export const noWasmHeaders = (files) => Object.fromEntries(Object.values(files).map((f) => [`/${f}?csp=nowasm`, { 'Content-Security-Policy': NO_WASM_POLICY }]));
+/** The query a page is asked with in `mode` (`tabreel-js` gets the policy). */
+export const modeQuery = (mode) => (mode === 'tabreel-js' ? '&csp=nowasm' : '');
+
 /** A bench case's kind: `bigdom-50000` → `bigdom`. */
 export const kindOf = (name) => name.replace(/-\d+$/, '');
 

@@ -1,4 +1,4 @@
-// `node bench/per-event.mjs [--modes none,rrweb,tabreel] [--n 5000] [--extension DIR]`: what one
+// `node bench/per-event.mjs [--modes none,rrweb,tabreel,tabreel-js] [--n 5000] [--extension DIR]`: what one
 // recorded event costs the page's main thread, in CPU time, with no recorder, with rrweb and with
 // tabreel in the same run. The bench's cases (bench/run.mjs) say what a workload costs as a
 // whole; this splits that into the price of one mouse move and of one mutation callback, which
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { startServer, sleep } from '../tests/e2e/harness.mjs';
-import { openBrowser } from './drive.mjs';
+import { modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
 import { cdpFor, mainThreadDelta, metrics } from './measure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,8 +48,8 @@ function options(argv) {
     else if (argv[i] === '--extension') o.extension = path.resolve(argv[++i]);
     else throw new Error(`unknown option ${argv[i]}`);
   }
-  const unknown = o.modes.filter((m) => !['none', 'rrweb', 'tabreel'].includes(m));
-  if (unknown.length) throw new Error(`modes are none, rrweb and tabreel; not ${unknown.join(', ')}`);
+  const unknown = o.modes.filter((m) => !['none', 'rrweb', 'tabreel', 'tabreel-js'].includes(m));
+  if (unknown.length) throw new Error(`modes are none, rrweb, tabreel and tabreel-js; not ${unknown.join(', ')}`);
   return o;
 }
 
@@ -63,7 +63,7 @@ async function measure(server, mode, o) {
       await h.startRecording(page);
       await sleep(300);
     }
-    await page.goto(server.url('page.html'));
+    await page.goto(server.url(`page.html?m=1${modeQuery(mode)}`));
     await sleep(1000);
     const cdp = await cdpFor(browser.context, page);
     const out = {};
@@ -88,7 +88,7 @@ async function main() {
   fs.mkdirSync(RUN, { recursive: true });
   fs.writeFileSync(path.join(RUN, 'blank.html'), '<!doctype html><title>blank</title>');
   fs.writeFileSync(path.join(RUN, 'page.html'), PAGE);
-  const server = await startServer({ root: RUN });
+  const server = await startServer({ root: RUN, headers: noWasmHeaders({ page: 'page.html' }) });
   const results = {};
   try {
     for (const mode of o.modes) {

@@ -1,4 +1,4 @@
-// `cargo xtask bench` (node bench/run.mjs [--quick] [--repeat N] [--cases a,b] [--idle-seconds S]):
+// `cargo xtask bench` (node bench/run.mjs [--quick] [--repeat N] [--cases a,b] [--idle-seconds S] [--modes a,b]):
 // what recording costs a page, measured in real headless Chromium with the real extension, against
 // the same page unrecorded and recorded by rrweb, all in one run. Every (case, mode, repeat) gets
 // a fresh browser profile. Prints a table and writes bench/out/results.md and results.json.
@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import { launchBrowser, startServer, sleep } from '../tests/e2e/harness.mjs';
 import { LONGTASK_INIT, browserCpu, cdpFor, cpuDelta, heap, longTasks, mainThreadDelta, metrics } from './measure.mjs';
 import { runRrwebSeek, runTabreelSeek, seekSession, writeRrwebReplayPage } from './seek.mjs';
-import { RRWEB_UMD, WORKLOADS, kindOf, openBrowser } from './drive.mjs';
+import { NO_WASM_POLICY, RRWEB_UMD, WORKLOADS, kindOf, modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
 import { writePages } from './workloads.mjs';
 
 // bench/out of this file's tree (not the harness's: other worktrees may share tests/ and
@@ -38,7 +38,7 @@ const QUICK_CASES = ['bigdom-10000', 'storm', 'interactions', 'idle', 'seek'];
 // ---------------------------------------------------------------------------------------------
 
 function options(argv) {
-  const o = { quick: false, repeat: null, cases: null, idleSeconds: null };
+  const o = { quick: false, repeat: null, cases: null, idleSeconds: null, modes: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => argv[++i] ?? fail(`${a} needs a value`);
@@ -48,13 +48,15 @@ function options(argv) {
     else if (a === '--cases') o.cases = value().split(',');
     else if (a.startsWith('--cases=')) o.cases = a.slice(8).split(',');
     else if (a === '--idle-seconds') o.idleSeconds = Number(value());
-    else fail(`unknown argument ${a}\nusage: cargo xtask bench [--quick] [--repeat N] [--cases ${ALL_CASES.join(',')}] [--idle-seconds S]`);
+    else if (a === '--modes') o.modes = value().split(',');
+    else fail(`unknown argument ${a}\nusage: cargo xtask bench [--quick] [--repeat N] [--cases ${ALL_CASES.join(',')}] [--idle-seconds S] [--modes ${ALL_MODES.join(',')}]`);
   }
   o.repeat ??= o.quick ? 1 : 3;
   o.cases ??= o.quick ? QUICK_CASES : ALL_CASES;
   o.idleSeconds ??= o.quick ? 15 : 60;
   for (const c of o.cases) if (!ALL_CASES.includes(c)) fail(`unknown case ${c} (cases: ${ALL_CASES.join(', ')})`);
   if (!(o.repeat >= 1)) fail('--repeat must be at least 1');
+  for (const m of o.modes ?? []) if (!ALL_MODES.includes(m)) fail(`unknown mode ${m} (modes: ${ALL_MODES.join(', ')})`);
   return o;
 }
 
@@ -63,12 +65,13 @@ function fail(msg) {
   process.exit(2);
 }
 
-const modesOf = (c) => (c === 'seek' ? ['rrweb', 'tabreel'] : c.startsWith('bigdom-') ? ['none', 'off', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'] : ['none', 'off', 'rrweb', 'tabreel', 'tabreel-js']);
+const ALL_MODES = ['none', 'off', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'];
+/** The modes case `c` runs in; `--modes` keeps only those named (an A/B of two builds needs fewer). */
+const modesOf = (c, only) =>
+  (c === 'seek' ? ['rrweb', 'tabreel'] : c.startsWith('bigdom-') ? ALL_MODES : ALL_MODES.filter((m) => m !== 'tabreel-start')).filter((m) => !only || only.includes(m));
 
 // tabreel-js: the workload is served with a policy that refuses wasm (and allows everything the
 // workloads do), so the recorder runs its wasm2js build, as on github.com-like pages.
-const NO_WASM_POLICY = "default-src * data: blob: 'unsafe-inline'";
-const noWasmHeaders = (files) => Object.fromEntries(Object.values(files).map((f) => [`/${f}?csp=nowasm`, { 'Content-Security-Policy': NO_WASM_POLICY }]));
 
 // ---------------------------------------------------------------------------------------------
 // One measured run of one case in one mode
@@ -86,7 +89,7 @@ async function runCase(server, files, name, mode, opts) {
     const page = await context.newPage();
     await page.goto(server.url(`${files.blank}?tab=${++uniq}`));
     await page.bringToFront();
-    const url = server.url(`${files[name]}?run=${uniq}${mode === 'tabreel-js' ? '&csp=nowasm' : ''}`);
+    const url = server.url(`${files[name]}?run=${uniq}${modeQuery(mode)}`);
     const cdp = await cdpFor(context, page);
     let rec = null;
     if (mode === 'tabreel' || mode === 'tabreel-js') {
@@ -207,7 +210,7 @@ function summarise(samples) {
 }
 
 function table(results, opts) {
-  const modes = ['none', 'off', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'];
+  const modes = ALL_MODES;
   const cols = [...modes, 'tabreel/rrweb', 'js/rrweb', 'start/rrweb'];
   let rows = [];
   for (const c of opts.cases) {
@@ -311,7 +314,7 @@ async function main() {
   try {
     for (let rep = 0; rep < opts.repeat; rep++) {
       for (const c of opts.cases) {
-        for (const mode of modesOf(c)) {
+        for (const mode of modesOf(c, opts.modes)) {
           const label = `[${rep + 1}/${opts.repeat}] ${c} ${mode}`;
           process.stderr.write(`bench: ${label} ... `);
           const t0 = Date.now();

@@ -1,4 +1,4 @@
-// `node bench/trace.mjs [--case storm] [--modes none,rrweb,tabreel] [--top 30]`: where a bench
+// `node bench/trace.mjs [--case storm] [--modes none,rrweb,tabreel,tabreel-js] [--top 30]`: where a bench
 // case's main-thread time goes. Runs the case once per mode (as bench/run.mjs does, recording
 // started on the blank page first) with a Chrome trace, then prints, for the page's renderer main
 // thread, the self time of each trace event name side by side, plus the style/layout forced from
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 import { startServer, sleep } from '../tests/e2e/harness.mjs';
 import { cdpFor, mainThreadDelta, metrics } from './measure.mjs';
-import { WORKLOADS, kindOf, openBrowser } from './drive.mjs';
+import { WORKLOADS, kindOf, modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
 import { writePages } from './workloads.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,8 +42,8 @@ function options(argv) {
     else if (a === '--extension') o.extension = path.resolve(argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
-  const unknown = o.modes.filter((m) => !['none', 'rrweb', 'tabreel'].includes(m));
-  if (unknown.length) throw new Error(`modes are none, rrweb and tabreel (the wasm build); not ${unknown.join(', ')}`);
+  const unknown = o.modes.filter((m) => !['none', 'rrweb', 'tabreel', 'tabreel-js'].includes(m));
+  if (unknown.length) throw new Error(`modes are none, rrweb, tabreel and tabreel-js; not ${unknown.join(', ')}`);
   return o;
 }
 
@@ -69,7 +69,7 @@ async function traceOne(server, files, name, mode, o) {
       await cdp.send('Profiler.start');
     }
     await cdp.send('Tracing.start', { traceConfig: { includedCategories: CATEGORIES, recordMode: 'recordAsMuchAsPossible' }, transferMode: 'ReportEvents' });
-    await WORKLOADS[kindOf(name)](page, server.url(`${files[name]}?run=1`), { idleSeconds: 15, mark: async () => {} });
+    await WORKLOADS[kindOf(name)](page, server.url(`${files[name]}?run=1${modeQuery(mode)}`), { idleSeconds: 15, mark: async () => {} });
     await sleep(1000);
     if (rec) await h.stopRecording(rec.tabId);
     const m1 = await metrics(cdp);
@@ -125,9 +125,10 @@ function summarise(events, key) {
       if (e.name === 'FunctionCall' && !f.who.startsWith('page') && !stack.some((s) => s.name === 'FunctionCall')) {
         // What the extension's outermost calls were: the event or timer that ran them.
         const why = `${stack.findLast((s) => s.name === 'EventDispatch')?.type ?? stack.findLast((s) => s.who)?.name ?? stack[0]?.name ?? e.name} → ${d.functionName || '(anon)'}`;
-        const c = calls.get(why) ?? { n: 0, ms: 0 };
+        const c = calls.get(why) ?? { n: 0, ms: 0, each: [] };
         c.n++;
         c.ms += f.t;
+        c.each.push(f.t);
         calls.set(why, c);
       }
     }
@@ -159,7 +160,7 @@ async function main() {
   const o = options(process.argv.slice(2));
   fs.mkdirSync(path.join(RUN, 'pages'), { recursive: true });
   const files = writePages(path.join(RUN, 'pages'), [o.case]);
-  const server = await startServer({ root: path.join(RUN, 'pages') });
+  const server = await startServer({ root: path.join(RUN, 'pages'), headers: noWasmHeaders(files) });
   const out = {};
   try {
     for (const mode of o.modes) {
@@ -188,7 +189,8 @@ async function main() {
   }
   for (const m of o.modes) {
     const c = [...out[m].calls].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
-    if (c.length) console.log(`\nscript not the page's, by what ran it in ${m} (calls, ms, ms per call):\n${c.map(([k, v]) => `  ${String(v.n).padStart(6)} ${v.ms.toFixed(1).padStart(8)} ${(v.ms / v.n).toFixed(3).padStart(7)}  ${k}`).join('\n')}`);
+    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    if (c.length) console.log(`\nscript not the page's, by what ran it in ${m} (calls, ms, ms per call: mean, median, max):\n${c.map(([k, v]) => `  ${String(v.n).padStart(6)} ${v.ms.toFixed(1).padStart(8)} ${(v.ms / v.n).toFixed(3).padStart(7)} ${median(v.each).toFixed(3).padStart(7)} ${Math.max(...v.each).toFixed(3).padStart(8)}  ${k}`).join('\n')}`);
   }
   for (const m of o.modes) {
     if (out[m].hot) console.log(`\nhottest functions (self ms) in ${m}:\n${out[m].hot.slice(0, o.top).map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`).join('\n')}`);

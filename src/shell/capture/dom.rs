@@ -39,6 +39,15 @@ extern "C" {
     fn set(this: &Keyed, key: &JsValue, value: f64);
     #[wasm_bindgen(method, structural, indexing_setter)]
     fn clear(this: &Keyed, key: &JsValue, value: &JsValue);
+
+    /// An element whose attributes are read by names that are already JS strings.
+    #[wasm_bindgen(extends = Element)]
+    type NamedAttributes;
+    /// `element.getAttribute(name)` with the name as the JS string `getAttributeNames` gave:
+    /// web-sys's takes a `&str`, which would be decoded back into a JS string for every
+    /// attribute of every element serialised.
+    #[wasm_bindgen(method, structural, js_name = getAttribute)]
+    fn get_attribute_named(this: &NamedAttributes, name: &JsValue) -> Option<String>;
 }
 
 /// Node ids, kept as a property of each node's wrapper under a symbol made for this recorder (so
@@ -352,12 +361,12 @@ impl PageDom {
         // attribute, which showed as the costliest call of a snapshot in profiles.
         let names = el.get_attribute_names();
         let mut attrs = Vec::with_capacity(names.length() as usize);
-        for name in names.iter() {
-            let Some(name) = name.as_string() else { continue };
+        for js_name in names.iter() {
+            let Some(name) = js_name.as_string() else { continue };
             if sensitive && name.eq_ignore_ascii_case("value") {
                 continue;
             }
-            if let Some(value) = el.get_attribute(&name) {
+            if let Some(value) = el.unchecked_ref::<NamedAttributes>().get_attribute_named(&js_name) {
                 attrs.push((name, value));
             }
         }
