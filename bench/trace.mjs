@@ -1,4 +1,4 @@
-// `node bench/trace.mjs [--case storm] [--modes none,rrweb,tabreel,tabreel-js] [--top 30]`: where a bench
+// `node bench/trace.mjs [--case storm] [--modes none,rrweb,tabreel,tabreel-js,tabreel-start] [--top 30]`: where a bench
 // case's main-thread time goes. Runs the case once per mode (as bench/run.mjs does, recording
 // started on the blank page first) with a Chrome trace, then prints, for the page's renderer main
 // thread, the self time of each trace event name side by side, plus the style/layout forced from
@@ -42,8 +42,8 @@ function options(argv) {
     else if (a === '--extension') o.extension = path.resolve(argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
-  const unknown = o.modes.filter((m) => !['none', 'rrweb', 'tabreel', 'tabreel-js'].includes(m));
-  if (unknown.length) throw new Error(`modes are none, rrweb, tabreel and tabreel-js; not ${unknown.join(', ')}`);
+  const unknown = o.modes.filter((m) => !['none', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'].includes(m));
+  if (unknown.length) throw new Error(`modes are none, rrweb, tabreel, tabreel-js and tabreel-start; not ${unknown.join(', ')}`);
   return o;
 }
 
@@ -54,7 +54,12 @@ async function traceOne(server, files, name, mode, o) {
     await page.goto(server.url(`${files.blank}?tab=1`));
     await page.bringToFront();
     let rec = null;
-    if (h) {
+    const startLater = mode === 'tabreel-start';
+    if (startLater) {
+      // As the bench: the page loaded first, recording started inside the window.
+      await page.goto(server.url(`${files[name]}?run=1`), { waitUntil: 'load', timeout: 300_000 });
+      await sleep(1000);
+    } else if (h) {
       rec = await h.startRecording(page);
       await sleep(300);
     }
@@ -69,7 +74,8 @@ async function traceOne(server, files, name, mode, o) {
       await cdp.send('Profiler.start');
     }
     await cdp.send('Tracing.start', { traceConfig: { includedCategories: CATEGORIES, recordMode: 'recordAsMuchAsPossible' }, transferMode: 'ReportEvents' });
-    await WORKLOADS[kindOf(name)](page, server.url(`${files[name]}?run=1${modeQuery(mode)}`), { idleSeconds: 15, mark: async () => {} });
+    if (startLater) rec = await h.startRecording(page);
+    else await WORKLOADS[kindOf(name)](page, server.url(`${files[name]}?run=1${modeQuery(mode)}`), { idleSeconds: 15, mark: async () => {} });
     await sleep(1000);
     if (rec) await h.stopRecording(rec.tabId);
     const m1 = await metrics(cdp);
