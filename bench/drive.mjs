@@ -19,6 +19,9 @@ const RRWEB_INIT = `${fs.readFileSync(RRWEB_UMD, 'utf8')}
 ;window.__rr = [];
 if (location.protocol !== 'about:') rrweb.record({ emit(e) { window.__rr.push(e); } });`;
 
+/** Every mode the bench knows (its columns, in order); bench/README.md says what each is. */
+export const MODES = ['none', 'off', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'];
+
 /** The policy `tabreel-js` pages are served with: it refuses wasm and allows everything else. */
 export const NO_WASM_POLICY = "default-src * data: blob: 'unsafe-inline'";
 /** Server headers that give each of `files` (name → file) that policy when asked with `?csp=nowasm`. */

@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import { launchBrowser, startServer, sleep } from '../tests/e2e/harness.mjs';
 import { LONGTASK_INIT, browserCpu, cdpFor, cpuDelta, heap, longTasks, mainThreadDelta, metrics } from './measure.mjs';
 import { runRrwebSeek, runTabreelSeek, seekSession, writeRrwebReplayPage } from './seek.mjs';
-import { NO_WASM_POLICY, RRWEB_UMD, WORKLOADS, kindOf, modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
+import { MODES as ALL_MODES, NO_WASM_POLICY, RRWEB_UMD, WORKLOADS, kindOf, modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
 import { writePages } from './workloads.mjs';
 
 // bench/out of this file's tree (not the harness's: other worktrees may share tests/ and
@@ -65,7 +65,6 @@ function fail(msg) {
   process.exit(2);
 }
 
-const ALL_MODES = ['none', 'off', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'];
 /** The modes case `c` runs in; `--modes` keeps only those named (an A/B of two builds needs fewer). */
 const modesOf = (c, only) =>
   (c === 'seek' ? ['rrweb', 'tabreel'] : c.startsWith('bigdom-') ? ALL_MODES : ALL_MODES.filter((m) => m !== 'tabreel-start')).filter((m) => !only || only.includes(m));

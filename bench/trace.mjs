@@ -1,4 +1,4 @@
-// `node bench/trace.mjs [--case storm] [--modes none,rrweb,tabreel,tabreel-js,tabreel-start] [--top 30]`: where a bench
+// `node bench/trace.mjs [--case storm] [--modes none,off,rrweb,tabreel,tabreel-js,tabreel-start] [--top 30]`: where a bench
 // case's main-thread time goes. Runs the case once per mode (as bench/run.mjs does, recording
 // started on the blank page first) with a Chrome trace, then prints, for the page's renderer main
 // thread, the self time of each trace event name side by side, plus the style/layout forced from
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 import { startServer, sleep } from '../tests/e2e/harness.mjs';
 import { cdpFor, mainThreadDelta, metrics } from './measure.mjs';
-import { WORKLOADS, kindOf, modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
+import { MODES, WORKLOADS, kindOf, modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
 import { writePages } from './workloads.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,8 +42,8 @@ function options(argv) {
     else if (a === '--extension') o.extension = path.resolve(argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
-  const unknown = o.modes.filter((m) => !['none', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'].includes(m));
-  if (unknown.length) throw new Error(`modes are none, rrweb, tabreel, tabreel-js and tabreel-start; not ${unknown.join(', ')}`);
+  const unknown = o.modes.filter((m) => !MODES.includes(m));
+  if (unknown.length) throw new Error(`modes are ${MODES.join(', ')}; not ${unknown.join(', ')}`);
   return o;
 }
 
@@ -59,7 +59,7 @@ async function traceOne(server, files, name, mode, o) {
       // As the bench: the page loaded first, recording started inside the window.
       await page.goto(server.url(`${files[name]}?run=1`), { waitUntil: 'load', timeout: 300_000 });
       await sleep(1000);
-    } else if (h) {
+    } else if (mode === 'tabreel' || mode === 'tabreel-js') {
       rec = await h.startRecording(page);
       await sleep(300);
     }
@@ -149,6 +149,8 @@ function summarise(events, key) {
   return { total, self, forced, byScript, calls };
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
 /** Self time (ms) per function of a CPU profile, hottest first. */
 function hottest(profile) {
   const dt = new Map(profile.nodes.map((n) => [n.id, 0]));
@@ -195,7 +197,6 @@ async function main() {
   }
   for (const m of o.modes) {
     const c = [...out[m].calls].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
-    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     if (c.length) console.log(`\nscript not the page's, by what ran it in ${m} (calls, ms, ms per call: mean, median, max):\n${c.map(([k, v]) => `  ${String(v.n).padStart(6)} ${v.ms.toFixed(1).padStart(8)} ${(v.ms / v.n).toFixed(3).padStart(7)} ${median(v.each).toFixed(3).padStart(7)} ${Math.max(...v.each).toFixed(3).padStart(8)}  ${k}`).join('\n')}`);
   }
   for (const m of o.modes) {
