@@ -28,6 +28,8 @@ const CATEGORIES = [
   'v8',
   'blink',
   'disabled-by-default-v8.gc',
+  'cppgc',
+  'disabled-by-default-cppgc',
   'toplevel',
 ];
 
@@ -112,14 +114,30 @@ function summarise(events, key) {
   const byScript = new Map();
   const calls = new Map();
   const stack = [];
+  const tasks = [];
   let total = 0;
-  const close = (f) => self.set(f.name, (self.get(f.name) ?? 0) + Math.max(0, f.t - f.child));
+  const close = (f) => {
+    const own = Math.max(0, f.t - f.child);
+    self.set(f.name, (self.get(f.name) ?? 0) + own);
+    f.root.parts.set(f.name, (f.root.parts.get(f.name) ?? 0) + own);
+  };
   for (const e of mine) {
     while (stack.length && stack[stack.length - 1].end <= e.ts) close(stack.pop());
     const parent = stack[stack.length - 1];
     const f = { end: e.ts + e.dur, name: e.name, t: time(e), child: 0, type: e.args?.data?.type };
+    f.root = parent ? parent.root : f;
     if (parent) parent.child += f.t;
-    else total += f.t;
+    else {
+      total += f.t;
+      f.parts = new Map();
+      f.wall = e.dur / 1000;
+      f.ts = e.ts;
+      tasks.push(f);
+    }
+    if (SCRIPT.has(e.name) && !f.root.who) {
+      const d = e.args?.data ?? {};
+      f.root.who = String(d.url ?? d.scriptName ?? '').replace(/\?.*$/, '').replace(/^.*\//, '') || undefined;
+    }
     if (SCRIPT.has(e.name)) {
       // Script time per source: a script event's time minus the script events nested in it.
       const d = e.args?.data ?? {};
@@ -146,15 +164,25 @@ function summarise(events, key) {
     stack.push(f);
   }
   stack.forEach(close);
-  return { total, self, forced, byScript, calls };
+  // Where each long task falls among the tasks that ran the same script (first, last, …).
+  const same = new Map();
+  for (const t of tasks) if (t.who) same.set(t.who, [...(same.get(t.who) ?? []), t]);
+  const long = tasks.filter((t) => t.wall > 50).sort((a, b) => b.wall - a.wall);
+  for (const t of long) if (t.who) t.nth = `${same.get(t.who).indexOf(t) + 1} of ${same.get(t.who).length}`;
+  return { total, self, forced, byScript, calls, long };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-/** Self time (ms) per function of a CPU profile, hottest first. */
-function hottest(profile) {
+/** Self time (ms) per function of a CPU profile, hottest first; only the samples taken within
+ * `[from, to)` (trace clock, µs) when given. */
+function hottest(profile, from = -Infinity, to = Infinity) {
   const dt = new Map(profile.nodes.map((n) => [n.id, 0]));
-  profile.samples.forEach((id, i) => dt.set(id, dt.get(id) + (profile.timeDeltas[i] ?? 0) / 1000));
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at >= from && at < to) dt.set(id, dt.get(id) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
   const by = new Map();
   for (const n of profile.nodes) {
     const f = n.callFrame;
@@ -176,6 +204,7 @@ async function main() {
       const { events, delta, profile } = await traceOne(server, files, o.case, mode, o);
       const key = pageMainThread(events);
       out[mode] = { ...summarise(events, key), delta, hot: profile && hottest(profile) };
+      if (profile) for (const t of out[mode].long) t.hot = hottest(profile, t.ts, t.ts + t.wall * 1000).filter(([, v]) => v > 0);
       process.stderr.write(`${events.length} events, traced main thread ${out[mode].total.toFixed(0)} ms, metrics: tasks ${delta.taskMs.toFixed(0)} script ${delta.scriptMs.toFixed(0)} style+layout ${delta.layoutMs.toFixed(0)} ms\n`);
     }
   } finally {
@@ -201,6 +230,11 @@ async function main() {
   }
   for (const m of o.modes) {
     if (out[m].hot) console.log(`\nhottest functions (self ms) in ${m}:\n${out[m].hot.slice(0, o.top).map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`).join('\n')}`);
+  }
+  for (const m of o.modes) {
+    // Each task over 50 ms (wall time): whose script it ran first, and where its time went.
+    const l = out[m].long.slice(0, 8);
+    if (l.length) console.log(`\ntasks over 50 ms in ${m} (wall ms, first script; self ms of what ran inside):\n${l.map((t) => `  ${t.wall.toFixed(1).padStart(8)}  ${t.who ?? t.name}${t.nth ? ` (task ${t.nth})` : ''}: ${[...t.parts].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}${t.hot ? `\n            sampled: ${t.hot.slice(0, 8).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}`).join('\n')}`);
   }
   for (const m of o.modes) {
     const f = [...out[m].forced].sort((a, b) => b[1] - a[1]).slice(0, 10);
