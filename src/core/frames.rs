@@ -152,7 +152,7 @@ impl TabDom {
             ops.insert(start, scope.clone());
         }
         for hosted in new_hosts {
-            if self.render_frame(hosted, ops, 1) {
+            if self.render_frame(None, hosted, false, ops, 1) {
                 ops.push(scope.clone());
             }
         }
@@ -166,7 +166,7 @@ impl TabDom {
         let mut ops = self.top.render();
         ops.retain(|op| !matches!(op, DomOp::Pointer { .. }));
         for hosted in self.top.hosted_frames() {
-            if self.render_frame(hosted, &mut ops, 1) {
+            if self.render_frame(None, hosted, false, &mut ops, 1) {
                 ops.push(TOP_SCOPE);
             }
         }
@@ -184,40 +184,12 @@ impl TabDom {
         let Some(placed) = self.top.render_from(&old.top, &afresh, &mut ops) else { return self.render() };
         for hosted in self.top.hosted_frames() {
             let stays = self.top.host_of(hosted).is_some_and(|h| self.top.stays(h, &placed));
-            if self.update_frame(old, hosted, stays, &mut ops, 1) {
+            if self.render_frame(Some(old), hosted, stays, &mut ops, 1) {
                 ops.push(TOP_SCOPE);
             }
         }
         self.push_pointer(&mut ops);
         ops
-    }
-
-    /// [`Self::render_frame`], diffing `frame`'s document against `old`'s where its host
-    /// `stays` and `old` showed it through the same host.
-    fn update_frame(&self, old: &TabDom, frame: FrameId, stays: bool, ops: &mut Vec<DomOp>, depth: usize) -> bool {
-        if depth > MAX_FRAME_DEPTH {
-            return false;
-        }
-        let (Some(model), Some(scope)) = (self.frame(frame).filter(|_| frame != 0), self.scope(frame)) else {
-            return false;
-        };
-        let shown = old.frame(frame).filter(|_| stays && old.scope(frame).as_ref() == Some(&scope));
-        let Some(shown) = shown else { return self.render_frame(frame, ops, depth) };
-        ops.push(scope.clone());
-        let start = ops.len();
-        let afresh = self.emptied_hosts(old, frame, model, shown);
-        let Some(placed) = model.render_from(shown, &afresh, ops) else {
-            ops.truncate(start - 1);
-            return self.render_frame(frame, ops, depth);
-        };
-        ops.retain_from(start, |op| !matches!(op, DomOp::Viewport { .. }));
-        for hosted in model.hosted_frames() {
-            let stays = model.host_of(hosted).is_some_and(|h| model.stays(h, &placed));
-            if self.update_frame(old, hosted, stays, ops, depth + 1) {
-                ops.push(scope.clone());
-            }
-        }
-        true
     }
 
     /// The elements of `frame`'s document (`model` here, `shown` in `old`) that showed a frame's
@@ -252,10 +224,12 @@ impl TabDom {
         }
     }
 
-    /// Appends the operations that build `frame`'s document (and the frames inside it) into its
+    /// Appends the operations that show `frame`'s document (and the frames inside it) in its
     /// host, starting with the [`DomOp::Frame`] that addresses it; false (and nothing appended)
-    /// when it is not shown. The caller restores its own scope afterwards.
-    fn render_frame(&self, frame: FrameId, ops: &mut Vec<DomOp>, depth: usize) -> bool {
+    /// when it is not shown. The document is diffed against `old`'s where `old` is given, the
+    /// host `stays` and `old` showed it through the same host; else it is built afresh, and so
+    /// are the frames inside it. The caller restores its own scope afterwards.
+    fn render_frame(&self, old: Option<&TabDom>, frame: FrameId, stays: bool, ops: &mut Vec<DomOp>, depth: usize) -> bool {
         if depth > MAX_FRAME_DEPTH {
             return false;
         }
@@ -264,10 +238,25 @@ impl TabDom {
         };
         ops.push(scope.clone());
         let start = ops.len();
-        model.render_into(ops);
+        let shown = old.filter(|_| stays).and_then(|o| {
+            let shown = o.frame(frame)?;
+            (o.scope(frame).as_ref() == Some(&scope)).then_some((o, shown))
+        });
+        let placed = shown.and_then(|(o, shown)| {
+            let afresh = self.emptied_hosts(o, frame, model, shown);
+            let placed = model.render_from(shown, &afresh, ops);
+            if placed.is_none() {
+                ops.truncate(start);
+            }
+            placed
+        });
+        if placed.is_none() {
+            model.render_into(ops);
+        }
         ops.retain_from(start, |op| !matches!(op, DomOp::Viewport { .. }));
         for hosted in model.hosted_frames() {
-            if self.render_frame(hosted, ops, depth + 1) {
+            let stays = placed.as_ref().is_some_and(|p| model.host_of(hosted).is_some_and(|h| model.stays(h, p)));
+            if self.render_frame(old.filter(|_| placed.is_some()), hosted, stays, ops, depth + 1) {
                 ops.push(scope.clone());
             }
         }
