@@ -7,7 +7,10 @@
 //
 // `--profile` also samples the main thread's JS and wasm (CDP Profiler) and prints the hottest
 // functions by self time; build with `TABREEL_UNMINIFIED=1 cargo xtask build` for their names,
-// and `--extension DIR` takes the extension from elsewhere (default: extension/).
+// and `--extension DIR` takes the extension from elsewhere (default: extension/). `--untraced`
+// (with `--profile`) takes the profile without a trace, which distorts calls such as `setTimeout`,
+// and prints each function's total time (self and callees) too. `--inside NAME` also prints the
+// self time of what ran inside the functions whose name contains NAME.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,6 +44,8 @@ function options(argv) {
     else if (a === '--modes') o.modes = argv[++i].split(',');
     else if (a === '--top') o.top = Number(argv[++i]);
     else if (a === '--profile') o.profile = true;
+    else if (a === '--untraced') o.untraced = o.profile = true;
+    else if (a === '--inside') o.inside = argv[++i];
     else if (a === '--extension') o.extension = path.resolve(argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
@@ -75,15 +80,17 @@ async function traceOne(server, files, name, mode, o) {
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
       await cdp.send('Profiler.start');
     }
-    await cdp.send('Tracing.start', { traceConfig: { includedCategories: CATEGORIES, recordMode: 'recordAsMuchAsPossible' }, transferMode: 'ReportEvents' });
+    if (!o.untraced) await cdp.send('Tracing.start', { traceConfig: { includedCategories: CATEGORIES, recordMode: 'recordAsMuchAsPossible' }, transferMode: 'ReportEvents' });
     if (startLater) rec = await h.startRecording(page);
     else await WORKLOADS[kindOf(name)](page, server.url(`${files[name]}?run=1${modeQuery(mode)}`), { idleSeconds: 15, mark: async () => {} });
     await sleep(1000);
     if (rec) await h.stopRecording(rec.tabId);
     const m1 = await metrics(cdp);
     const profile = o.profile ? (await cdp.send('Profiler.stop')).profile : null;
-    await cdp.send('Tracing.end');
-    await done;
+    if (!o.untraced) {
+      await cdp.send('Tracing.end');
+      await done;
+    }
     return { events, delta: mainThreadDelta(m0, m1), profile };
   } finally {
     await browser.close();
@@ -175,20 +182,32 @@ function summarise(events, key) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** Self time (ms) per function of a CPU profile, hottest first; only the samples taken within
- * `[from, to)` (trace clock, µs) when given. */
-function hottest(profile, from = -Infinity, to = Infinity) {
-  const dt = new Map(profile.nodes.map((n) => [n.id, 0]));
+ * `[from, to)` (trace clock, µs) when given. With `inclusive`, each function's total time instead:
+ * every sample counts once for each function on its stack. With `inside`, only the samples with a
+ * function whose name contains it on their stack. */
+function hottest(profile, from = -Infinity, to = Infinity, inclusive = false, inside = null) {
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const key = (n) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\//, '')}`;
+  const by = new Map();
   let at = profile.startTime;
   profile.samples.forEach((id, i) => {
     at += profile.timeDeltas[i] ?? 0;
-    if (at >= from && at < to) dt.set(id, dt.get(id) + (profile.timeDeltas[i] ?? 0) / 1000);
+    if (at < from || at >= to) return;
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    if (inside) {
+      let n = id;
+      while (n !== undefined && !key(byId.get(n)).includes(inside)) n = parent.get(n);
+      if (n === undefined) return;
+    }
+    const seen = new Set();
+    for (let n = id; n !== undefined; n = inclusive ? parent.get(n) : undefined) {
+      const k = key(byId.get(n));
+      if (!seen.has(k)) by.set(k, (by.get(k) ?? 0) + ms);
+      seen.add(k);
+    }
   });
-  const by = new Map();
-  for (const n of profile.nodes) {
-    const f = n.callFrame;
-    const k = `${f.functionName || '(anon)'} ${f.url.replace(/^.*\//, '')}`;
-    by.set(k, (by.get(k) ?? 0) + dt.get(n.id));
-  }
   return [...by].sort((a, b) => b[1] - a[1]);
 }
 
@@ -203,7 +222,7 @@ async function main() {
       process.stderr.write(`trace: ${o.case} ${mode} ... `);
       const { events, delta, profile } = await traceOne(server, files, o.case, mode, o);
       const key = pageMainThread(events);
-      out[mode] = { ...summarise(events, key), delta, hot: profile && hottest(profile) };
+      out[mode] = { ...summarise(events, key), delta, hot: profile && hottest(profile), inclusive: profile && o.untraced ? hottest(profile, -Infinity, Infinity, true) : null, inside: profile && o.inside ? hottest(profile, -Infinity, Infinity, false, o.inside) : null };
       if (profile) for (const t of out[mode].long) t.hot = hottest(profile, t.ts, t.ts + t.wall * 1000).filter(([, v]) => v > 0);
       process.stderr.write(`${events.length} events, traced main thread ${out[mode].total.toFixed(0)} ms, metrics: tasks ${delta.taskMs.toFixed(0)} script ${delta.scriptMs.toFixed(0)} style+layout ${delta.layoutMs.toFixed(0)} ms\n`);
     }
@@ -230,6 +249,8 @@ async function main() {
   }
   for (const m of o.modes) {
     if (out[m].hot) console.log(`\nhottest functions (self ms) in ${m}:\n${out[m].hot.slice(0, o.top).map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`).join('\n')}`);
+    if (out[m].inside) console.log(`\nself ms inside ${o.inside} in ${m}:\n${out[m].inside.slice(0, o.top).map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`).join('\n')}`);
+    if (out[m].inclusive) console.log(`\nfunctions by total time (self and callees, ms) in ${m}:\n${out[m].inclusive.slice(0, o.top).map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`).join('\n')}`);
   }
   for (const m of o.modes) {
     // Each task over 50 ms (wall time): whose script it ran first, and where its time went.

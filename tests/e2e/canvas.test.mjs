@@ -35,6 +35,16 @@ test('canvas pictures, video state and the selection replay as recorded', { time
   await page.evaluate(() => window.drawPicture('A'));
   const { tabId, sessionId } = await h.startRecording(page);
   const started = (await h.list()).find((s) => s.id === sessionId).startedAt;
+  await page.evaluate(() => {
+    // A canvas added while recording: found through the mutation that adds it.
+    const late = document.createElement('canvas');
+    late.id = 'late';
+    late.width = 30;
+    late.height = 20;
+    late.getContext('2d').fillStyle = '#2e7d32';
+    late.getContext('2d').fillRect(0, 0, 30, 20);
+    document.body.append(late);
+  });
   await sleep(SAMPLE_WAIT_MS);
   const pictureA = await page.evaluate(() => document.getElementById('c2d').toDataURL());
   const afterA = (await pageNow(page)) - started;
@@ -65,7 +75,7 @@ test('canvas pictures, video state and the selection replay as recorded', { time
   const { file } = await h.exportParsed(sessionId);
   const frames = eventsOfKind(file, 'canvas_frame');
   const ids = [...new Set(frames.map((e) => e.data.target))];
-  assert.equal(ids.length, 5, `frames of the 2D canvas, the WebGL canvas, the video and the two canvases sized by the layout: ${JSON.stringify(frames.map((e) => e.data))}`);
+  assert.equal(ids.length, 7, `frames of the 2D canvas, the WebGL canvas, the video, the two canvases sized by the layout, the one in a shadow root and the one added while recording: ${JSON.stringify(frames.map((e) => e.data))}`);
   const byTarget = (id) => frames.filter((e) => e.data.target === id).map((e) => e.data.hash);
   const hashes2d = ids.map(byTarget).find((hs) => hs.length >= 3);
   assert.ok(hashes2d, `one canvas recorded A, B, A: ${JSON.stringify(ids.map(byTarget))}`);
@@ -97,6 +107,17 @@ test('canvas pictures, video state and the selection replay as recorded', { time
   assert.equal(replayA, pictureA, '2D canvas pixels at the end');
   assert.deepEqual(await end.evaluate(pixelOf, { id: 'gl', x: 5, y: 5, frame: true }), [0, 204, 0, 255], 'WebGL background');
   assert.deepEqual(await end.evaluate(pixelOf, { id: 'gl', x: 30, y: 30, frame: true }), [255, 0, 0, 255], 'WebGL rectangle');
+  const shadowed = () => {
+    const host = document.getElementById('replay-frame').contentDocument.getElementById('host');
+    const c = host.shadowRoot.getElementById('shadowed');
+    const copy = document.createElement('canvas');
+    copy.width = c.width;
+    copy.height = c.height;
+    copy.getContext('2d').drawImage(c, 0, 0);
+    return Array.from(copy.getContext('2d').getImageData(10, 10, 1, 1).data);
+  };
+  assert.deepEqual(await end.evaluate(shadowed), [123, 31, 162, 255], 'the canvas in a shadow root');
+  assert.deepEqual(await end.evaluate(pixelOf, { id: 'late', x: 10, y: 10, frame: true }), [46, 125, 50, 255], 'the canvas added while recording');
   // ... and they are on screen: a canvas in the script-less frame paints only its fallback, so
   // the replay makes the picture its content (a replaced element, as the live canvas is).
   const box = await end.evaluate(() => {

@@ -179,6 +179,11 @@ impl CanvasSampler {
         }
     }
 
+    /// Whether no element is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.0.borrow().tracked.is_empty()
+    }
+
     /// Ms until the next sample is due (visible elements only), if any.
     pub fn next_delay(&self) -> Option<f64> {
         let inner = self.0.borrow();

@@ -86,6 +86,10 @@ pub struct Recorded {
     pub roots: Vec<(NodeId, Node)>,
     /// `<style>` and `<link>` elements: their sheets may change through the CSSOM.
     pub sheet_owners: Vec<(NodeId, Element)>,
+    /// `<canvas>`, `<video>` and `<audio>` elements, with their local name: pictures to sample
+    /// and media states to record. Found as they are serialised, so the page is never searched
+    /// for them (a search of a large document on a timer cost it more than recording did).
+    pub media: Vec<(NodeId, Element, &'static str)>,
 }
 
 /// Node ids and the set of fields that were ever sensitive, for one recorded page.
@@ -373,6 +377,9 @@ impl PageDom {
         let css = if html && local == "link" { linked_stylesheet_text(el) } else { None };
         if (html && local == "link" && css.is_some()) || local == "style" {
             self.recorded.sheet_owners.push((id, el.clone()));
+        }
+        if let (true, Some(kind)) = (html, ["canvas", "video", "audio"].into_iter().find(|k| *k == local)) {
+            self.recorded.media.push((id, el.clone(), kind));
         }
         let shadow = self.shadow_root_of(el, &local);
         if html && local.contains('-') && shadow.is_none() && !el.matches(":defined").unwrap_or(true) {

@@ -61,7 +61,8 @@ pub const WATCH_MAX_MS: i32 = 2000;
 const MAX_PRESIZE_BYTES: usize = 1 << 20;
 /// Minimum interval between recorded selections.
 pub const SELECTION_SAMPLE_MS: f64 = 100.0;
-/// How often the page is looked at for new canvases and media elements when none is due.
+/// How often tracked canvases and videos are looked at when none is due (visibility changes
+/// make one due).
 pub const CANVAS_LOOK_MS: f64 = 500.0;
 /// Events a shadow root is listened to for (the others reach the document).
 const SHADOW_ROOT_EVENTS: &[&str] = &["input", "change", "scroll", "load", "focusin", "focusout"];
@@ -79,7 +80,9 @@ struct State {
     last_pointer_t: f64,
     pending_pointer: Option<(f64, f64)>,
     last_scroll_t: IdMap<NodeId, f64>,
-    pending_scrolls: Vec<(NodeId, f64, f64)>,
+    /// Scrollers that scrolled inside their sample window: their positions are read once, when
+    /// the batch is sent, rather than on every scroll event (a read can force a layout).
+    pending_scrolls: Vec<(NodeId, Node)>,
     pending_viewport: Option<(u32, u32)>,
     /// The observer, to drain its queued records before recording out of band.
     observer: Option<MutationObserver>,
@@ -186,7 +189,6 @@ impl Recorder {
         }
         observer.observe_with_options(&document, &init)?;
         state.borrow_mut().schedule_watch();
-        state.borrow_mut().schedule_canvas(0.0);
 
         let mut listeners = Vec::new();
         let on = |target: &web_sys::EventTarget, kind: &'static str, handler: fn(&mut State, &web_sys::Event)| {
@@ -384,10 +386,14 @@ impl State {
         }
     }
 
-    /// Follows up on nodes just serialised: listeners on new shadow roots, and the CSSOM of new
-    /// roots and stylesheet owners (recorded right after the event that recorded them).
+    /// Follows up on nodes just serialised: listeners on new shadow roots, the CSSOM of new
+    /// roots and stylesheet owners, and the state of new media elements (recorded right after
+    /// the event that recorded them); new canvases and videos are sampled from now on.
     fn after_serialize(&mut self) {
-        let recorded = self.dom.take_recorded();
+        let mut recorded = self.dom.take_recorded();
+        if !recorded.media.is_empty() {
+            self.follow_media(std::mem::take(&mut recorded.media));
+        }
         if recorded.roots.is_empty() && recorded.sheet_owners.is_empty() {
             return;
         }
@@ -466,8 +472,10 @@ impl State {
         if let Some((x, y)) = self.pending_pointer.take() {
             self.buffer_at(t, EventData::PointerMove { x, y });
         }
-        for (target, x, y) in std::mem::take(&mut self.pending_scrolls) {
-            self.buffer_at(t, EventData::Scroll { target, x, y });
+        for (target, node) in std::mem::take(&mut self.pending_scrolls) {
+            if let Some((x, y)) = scroll_position(&node) {
+                self.buffer_at(t, EventData::Scroll { target, x, y });
+            }
         }
         if let Some((width, height)) = self.pending_viewport.take() {
             self.buffer_at(t, EventData::Viewport { width, height });
@@ -679,47 +687,47 @@ impl State {
         let Some(target) = event.target() else { return };
         let Some(node) = as_node(&target) else { return };
         let Some(id) = self.dom.id(node) else { return };
-        let (x, y) = if node.node_type() == Node::DOCUMENT_NODE {
-            let Some(window) = node.unchecked_ref::<Document>().default_view() else { return };
-            (window.scroll_x().unwrap_or(0.0), window.scroll_y().unwrap_or(0.0))
-        } else if let Some(el) = as_element(node) {
-            (el.scroll_left() as f64, el.scroll_top() as f64)
-        } else {
-            return;
-        };
         let t = now();
         let last = self.last_scroll_t.get(&id).copied().unwrap_or(f64::NEG_INFINITY);
-        self.pending_scrolls.retain(|(p, _, _)| *p != id);
         if t - last >= SCROLL_SAMPLE_MS {
+            let Some((x, y)) = scroll_position(node) else { return };
             self.last_scroll_t.insert(id, t);
+            self.pending_scrolls.retain(|(p, _)| *p != id);
             self.push(EventData::Scroll { target: id, x, y });
-        } else {
-            self.pending_scrolls.push((id, x, y));
+        } else if !self.pending_scrolls.iter().any(|(p, _)| *p == id) {
+            self.pending_scrolls.push((id, node.clone()));
             self.schedule();
         }
     }
 
-    /// Looks for canvases and media elements not seen yet, then samples the pictures due.
-    fn canvas_tick(&mut self) {
-        self.canvas_scheduled = false;
-        let document = self.dom.document().clone();
-        for tag in ["canvas", "video", "audio"] {
-            let found = document.get_elements_by_tag_name(tag);
-            for i in 0..found.length() {
-                let Some(el) = found.item(i) else { continue };
-                let Some(id) = self.dom.id(el.as_ref()) else { continue };
-                if tag != "audio" {
-                    self.canvas.track(id, &el);
-                }
-                if tag != "canvas" && self.media_seen.insert(id, ()).is_none() {
-                    let state = media_state(&el);
-                    if media_is_notable(&state) {
-                        self.push(EventData::Media { target: id, state });
-                    }
+    /// Records the state of media elements just serialised (when it is worth recording) and
+    /// starts sampling the pictures of canvases and videos among them.
+    fn follow_media(&mut self, media: Vec<(NodeId, web_sys::Element, &'static str)>) {
+        let mut pictures = false;
+        for (id, el, kind) in media {
+            if kind != "audio" {
+                self.canvas.track(id, &el);
+                pictures = true;
+            }
+            if kind != "canvas" && self.media_seen.insert(id, ()).is_none() {
+                let state = media_state(&el);
+                if media_is_notable(&state) {
+                    self.buffer_at(now(), EventData::Media { target: id, state });
                 }
             }
         }
+        if pictures {
+            self.schedule_canvas(0.0);
+        }
+    }
+
+    /// Samples the pictures due, and looks again while any canvas or video is tracked.
+    fn canvas_tick(&mut self) {
+        self.canvas_scheduled = false;
         self.canvas.prune();
+        if self.canvas.is_empty() {
+            return; // the next one serialised starts the ticks again
+        }
         self.canvas.sample_due();
         let delay = if self.canvas.busy() { MIN_CANVAS_RETRY_MS } else { self.canvas.next_delay().unwrap_or(CANVAS_LOOK_MS).min(CANVAS_LOOK_MS) };
         self.schedule_canvas(delay);
@@ -908,5 +916,17 @@ fn attribute_name(record: &MutationRecord, target: &Node) -> Option<String> {
     match (record.attribute_namespace(), as_element(target)) {
         (Some(ns), Some(el)) => Some(el.get_attribute_node_ns(Some(&ns), &local).map(|a| a.name()).unwrap_or(local)),
         _ => Some(local),
+    }
+}
+
+/// Where a scroller is scrolled to: the window's scroll for a document, the element's own
+/// otherwise.
+fn scroll_position(node: &Node) -> Option<(f64, f64)> {
+    if node.node_type() == Node::DOCUMENT_NODE {
+        let window = node.unchecked_ref::<Document>().default_view()?;
+        Some((window.scroll_x().unwrap_or(0.0), window.scroll_y().unwrap_or(0.0)))
+    } else {
+        let el = as_element(node)?;
+        Some((el.scroll_left() as f64, el.scroll_top() as f64))
     }
 }
