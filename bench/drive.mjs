@@ -19,8 +19,12 @@ const RRWEB_INIT = `${fs.readFileSync(RRWEB_UMD, 'utf8')}
 ;window.__rr = [];
 if (location.protocol !== 'about:') rrweb.record({ emit(e) { window.__rr.push(e); } });`;
 
+// What any recorder built on a MutationObserver pays, with nothing recorded: the browser queues a
+// record per change and hands them over. The options are tabreel's (capture/recorder.rs).
+const OBSERVER_INIT = `new MutationObserver(() => {}).observe(document, { childList: true, attributes: true, characterData: true, subtree: true });`;
+
 /** Every mode the bench knows (its columns, in order); bench/README.md says what each is. */
-export const MODES = ['none', 'off', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'];
+export const MODES = ['none', 'off', 'observer', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'];
 
 /** The policy `tabreel-js` pages are served with: it refuses wasm and allows everything else. */
 export const NO_WASM_POLICY = "default-src * data: blob: 'unsafe-inline'";
@@ -34,7 +38,7 @@ export const kindOf = (name) => name.replace(/-\d+$/, '');
 
 /**
  * A fresh browser for `mode`: `rrweb` gets rrweb recording every page (events in
- * `window.__rr`); `off` and `tabreel…` get the extension from `extensionDir` and a harness `h`
+ * `window.__rr`), `observer` an observer that does nothing with its records; `off` and `tabreel…` get the extension from `extensionDir` and a harness `h`
  * with its extension page open (in `off` too, so both load the same); `initScripts` go into
  * every mode's pages.
  */
@@ -46,6 +50,7 @@ export async function openBrowser(server, mode, extensionDir, initScripts = []) 
     if (h) await h.extPage();
     for (const content of initScripts) await browser.context.addInitScript({ content });
     if (mode === 'rrweb') await browser.context.addInitScript({ content: RRWEB_INIT });
+    if (mode === 'observer') await browser.context.addInitScript({ content: OBSERVER_INIT });
   } catch (e) {
     await browser.close();
     throw e;

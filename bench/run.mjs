@@ -210,7 +210,7 @@ function summarise(samples) {
 
 function table(results, opts) {
   const modes = ALL_MODES;
-  const cols = [...modes, 'tabreel/rrweb', 'js/rrweb', 'start/rrweb'];
+  const cols = [...modes, 'tabreel/rrweb', 'js/rrweb', 'start/rrweb', 'observer/rrweb'];
   let rows = [];
   for (const c of opts.cases) {
     const byMode = results[c] || {};
@@ -225,7 +225,7 @@ function table(results, opts) {
           const s = stat(m, 'taskMs');
           return s && m !== 'none' ? fmt(s.median - none.median) : '';
         });
-        rows.push([c, label, ...cells, '', '', '']);
+        rows.push([c, label, ...cells, '', '', '', '']);
         continue;
       }
       if (!keys.has(key)) continue;
@@ -241,7 +241,7 @@ function table(results, opts) {
         const n = stat('none', key)?.median;
         return n !== undefined && rr - n > 0 ? ((t - n) / (rr - n)).toFixed(2) : 'n/a';
       };
-      rows.push([c, label, ...cells, ratioOf('tabreel'), ratioOf('tabreel-js'), ratioOf('tabreel-start')]);
+      rows.push([c, label, ...cells, ratioOf('tabreel'), ratioOf('tabreel-js'), ratioOf('tabreel-start'), ratioOf('observer')]);
     }
   }
   // Columns no case filled (tabreel-start without a bigdom case; none/off with only seek) go.
@@ -268,6 +268,7 @@ function report(results, problems, opts, info) {
     `Only ratios within one run count: absolute numbers depend on this machine and what else it was doing.`,
     `Cells: ${cells}.${info.timeDomain ? ` Main-thread times are ${info.timeDomain === 'threadTicks' ? 'thread CPU time' : 'wall time'} of the page's renderer main thread (CDP Performance).` : ''}`,
     `tabreel/rrweb: for times and heap (tabreel − none)/(rrweb − none), for bytes and task lengths tabreel/rrweb. start/rrweb: the same for tabreel-start.`,
+    `observer/rrweb: the same for an observer that does nothing (what the browser charges any recorder that observes mutations, tabreel and rrweb alike).`,
     `tabreel-start: the bigdom page loaded first, then recording started (the snapshot of a loaded DOM). rrweb snapshots at load.`,
     `tabreel: pages without a CSP, so the recorder runs as wasm. tabreel-js (js/rrweb): the same page served with a CSP that refuses wasm ("${NO_WASM_POLICY}"), so it runs its wasm2js build.`,
     '',
