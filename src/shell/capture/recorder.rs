@@ -603,7 +603,8 @@ impl State {
             let target = r.target()?;
             // The record's kind from its target, without reading `type` (a string per record):
             // only character data has characterData records, and never childList ones.
-            let record = if matches!(target.node_type(), Node::TEXT_NODE | Node::COMMENT_NODE | Node::CDATA_SECTION_NODE | Node::PROCESSING_INSTRUCTION_NODE) {
+            let node_type = target.node_type();
+            let record = if matches!(node_type, Node::TEXT_NODE | Node::COMMENT_NODE | Node::CDATA_SECTION_NODE | Node::PROCESSING_INSTRUCTION_NODE) {
                 RawRecord::Text { target: target.clone() }
             } else if let Some(name) = attribute_name(&r, &target) {
                 RawRecord::Attribute { name, target: target.clone() }
@@ -619,7 +620,7 @@ impl State {
                 _ => true,
             };
             if may_move_form_state {
-                if let Some(control) = affected_control(&target) {
+                if let Some(control) = affected_control(&target, node_type) {
                     controls.push(control);
                 }
             }
@@ -891,19 +892,40 @@ fn viewport(window: &web_sys::Window) -> (u32, u32) {
 /// selection) without an input event.
 const FORM_STATE_ATTRIBUTES: &[&str] = &["value", "checked", "selected", "type", "multiple"];
 
-/// The form control whose live state a mutation of `target` may change: an input or textarea
-/// itself, the select of an option or optgroup, the textarea or select around a text node.
-fn affected_control(target: &Node) -> Option<web_sys::Element> {
-    let el = match target.node_type() {
+/// The form control whose live state a mutation of `target` (of `node_type`) may change: an
+/// input or textarea itself, the select of an option or optgroup, the textarea or select around
+/// a text node. One `matches` call rules out the usual element, rather than passing its name.
+fn affected_control(target: &Node, node_type: u16) -> Option<web_sys::Element> {
+    let el = match node_type {
         Node::ELEMENT_NODE => target.unchecked_ref::<web_sys::Element>().clone(),
         Node::TEXT_NODE => target.parent_element()?,
         _ => return None,
     };
+    let is_control = CONTROL_TAGS.with(|tags| el.unchecked_ref::<SelectorMatch>().matches_js(tags).unwrap_or(false));
+    if !is_control {
+        return None;
+    }
     match el.local_name().as_str() {
         "input" | "textarea" | "select" => Some(el),
         "option" | "optgroup" | "datalist" => el.closest("select").ok().flatten(),
         _ => None,
     }
+}
+
+thread_local! {
+    /// The elements [`affected_control`] looks further at, made a JS string once.
+    static CONTROL_TAGS: JsValue = JsValue::from_str("input, textarea, select, option, optgroup, datalist");
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// An element matched against selectors that are already a JS string.
+    #[wasm_bindgen(extends = web_sys::Element)]
+    type SelectorMatch;
+    /// `element.matches(selectors)`: web-sys's takes a `&str`, which would be made into a JS
+    /// string again for every mutation record.
+    #[wasm_bindgen(method, structural, catch, js_name = matches)]
+    fn matches_js(this: &SelectorMatch, selectors: &JsValue) -> Result<bool, JsValue>;
 }
 
 fn nodes(list: &web_sys::NodeList) -> Vec<Node> {
