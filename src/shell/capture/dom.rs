@@ -48,6 +48,38 @@ extern "C" {
     /// attribute of every element serialised.
     #[wasm_bindgen(method, structural, js_name = getAttribute)]
     fn get_attribute_named(this: &NamedAttributes, name: &JsValue) -> Option<String>;
+    /// `element.matches(selectors)` with selectors made a JS string once: web-sys's takes a
+    /// `&str`, which would be made into a JS string again at every call.
+    #[wasm_bindgen(method, structural, catch, js_name = matches)]
+    fn matches_named(this: &NamedAttributes, selectors: &JsValue) -> Result<bool, JsValue>;
+}
+
+/// Whether `el` matches `selectors` (a JS string kept by the caller); false for invalid ones.
+pub fn matches_selectors(el: &Element, selectors: &JsValue) -> bool {
+    el.unchecked_ref::<NamedAttributes>().matches_named(selectors).unwrap_or(false)
+}
+
+/// The media elements the recorder follows (their state) and samples (canvas and video pictures).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MediaKind {
+    /// `<canvas>`: pictures only.
+    Canvas,
+    /// `<video>`: pictures and media state.
+    Video,
+    /// `<audio>`: media state only.
+    Audio,
+}
+
+impl MediaKind {
+    /// The kind of an HTML element by its local name, if it is one.
+    fn of(local: &str) -> Option<MediaKind> {
+        match local {
+            "canvas" => Some(MediaKind::Canvas),
+            "video" => Some(MediaKind::Video),
+            "audio" => Some(MediaKind::Audio),
+            _ => None,
+        }
+    }
 }
 
 /// Node ids, kept as a property of each node's wrapper under a symbol made for this recorder (so
@@ -86,10 +118,10 @@ pub struct Recorded {
     pub roots: Vec<(NodeId, Node)>,
     /// `<style>` and `<link>` elements: their sheets may change through the CSSOM.
     pub sheet_owners: Vec<(NodeId, Element)>,
-    /// `<canvas>`, `<video>` and `<audio>` elements, with their local name: pictures to sample
-    /// and media states to record. Found as they are serialised, so the page is never searched
-    /// for them (a search of a large document on a timer cost it more than recording did).
-    pub media: Vec<(NodeId, Element, &'static str)>,
+    /// `<canvas>`, `<video>` and `<audio>` elements: pictures to sample and media states to
+    /// record. Found as they are serialised, so the page is never searched for them (a search of
+    /// a large document on a timer cost it more than recording did).
+    pub media: Vec<(NodeId, Element, MediaKind)>,
 }
 
 /// Node ids and the set of fields that were ever sensitive, for one recorded page.
@@ -378,7 +410,7 @@ impl PageDom {
         if (html && local == "link" && css.is_some()) || local == "style" {
             self.recorded.sheet_owners.push((id, el.clone()));
         }
-        if let (true, Some(kind)) = (html, ["canvas", "video", "audio"].into_iter().find(|k| *k == local)) {
+        if let (true, Some(kind)) = (html, MediaKind::of(&local)) {
             self.recorded.media.push((id, el.clone(), kind));
         }
         let shadow = self.shadow_root_of(el, &local);

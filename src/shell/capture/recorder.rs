@@ -33,7 +33,7 @@ use web_sys::{Document, MutationObserver, MutationObserverInit, MutationRecord, 
 use crate::core::coalesce::{coalesce_deferring, late_shadow_roots, DomTree, RawRecord};
 use crate::core::event::{Addition, Event, EventData, FrameId, MutationBatch, NodeId, Removal, ScrollPosition, Snapshot};
 use crate::core::walk::SnapshotWalk;
-use crate::shell::capture::dom::{as_element, as_node, PageDom};
+use crate::shell::capture::dom::{as_element, as_node, matches_selectors, MediaKind, PageDom};
 use crate::shell::capture::canvas::{CanvasSampler, FrameSink};
 use crate::shell::capture::perf_now;
 use crate::shell::capture::media::{media_is_notable, media_state, selection, MEDIA_EVENTS};
@@ -514,7 +514,7 @@ impl State {
         let doc_node: &Node = document.as_ref();
         let mut scrolls = self.dom.take_scrolls();
         let window = document.default_view();
-        let (x, y) = window.as_ref().map_or((0.0, 0.0), |w| (w.scroll_x().unwrap_or(0.0), w.scroll_y().unwrap_or(0.0)));
+        let (x, y) = scroll_position(doc_node).unwrap_or((0.0, 0.0));
         if let (true, Some(doc_id)) = (x != 0.0 || y != 0.0, self.dom.id(doc_node)) {
             scrolls.insert(0, ScrollPosition { target: doc_id, x, y });
         }
@@ -703,14 +703,14 @@ impl State {
 
     /// Records the state of media elements just serialised (when it is worth recording) and
     /// starts sampling the pictures of canvases and videos among them.
-    fn follow_media(&mut self, media: Vec<(NodeId, web_sys::Element, &'static str)>) {
+    fn follow_media(&mut self, media: Vec<(NodeId, web_sys::Element, MediaKind)>) {
         let mut pictures = false;
         for (id, el, kind) in media {
-            if kind != "audio" {
+            if kind != MediaKind::Audio {
                 self.canvas.track(id, &el);
                 pictures = true;
             }
-            if kind != "canvas" && self.media_seen.insert(id, ()).is_none() {
+            if kind != MediaKind::Canvas && self.media_seen.insert(id, ()).is_none() {
                 let state = media_state(&el);
                 if media_is_notable(&state) {
                     self.buffer_at(now(), EventData::Media { target: id, state });
@@ -901,8 +901,7 @@ fn affected_control(target: &Node, node_type: u16) -> Option<web_sys::Element> {
         Node::TEXT_NODE => target.parent_element()?,
         _ => return None,
     };
-    let is_control = CONTROL_TAGS.with(|tags| el.unchecked_ref::<SelectorMatch>().matches_js(tags).unwrap_or(false));
-    if !is_control {
+    if !CONTROL_TAGS.with(|tags| matches_selectors(&el, tags)) {
         return None;
     }
     match el.local_name().as_str() {
@@ -915,17 +914,6 @@ fn affected_control(target: &Node, node_type: u16) -> Option<web_sys::Element> {
 thread_local! {
     /// The elements [`affected_control`] looks further at, made a JS string once.
     static CONTROL_TAGS: JsValue = JsValue::from_str("input, textarea, select, option, optgroup, datalist");
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// An element matched against selectors that are already a JS string.
-    #[wasm_bindgen(extends = web_sys::Element)]
-    type SelectorMatch;
-    /// `element.matches(selectors)`: web-sys's takes a `&str`, which would be made into a JS
-    /// string again for every mutation record.
-    #[wasm_bindgen(method, structural, catch, js_name = matches)]
-    fn matches_js(this: &SelectorMatch, selectors: &JsValue) -> Result<bool, JsValue>;
 }
 
 fn nodes(list: &web_sys::NodeList) -> Vec<Node> {
