@@ -24,7 +24,9 @@ if (location.protocol !== 'about:') rrweb.record({ emit(e) { window.__rr.push(e)
 const OBSERVER_INIT = `new MutationObserver(() => {}).observe(document, { childList: true, attributes: true, characterData: true, subtree: true });`;
 
 /** Every mode the bench knows (its columns, in order); bench/README.md says what each is. */
-export const MODES = ['none', 'off', 'observer', 'rrweb', 'tabreel', 'tabreel-js', 'tabreel-start'];
+export const MODES = ['none', 'off', 'observer', 'rrweb', 'tabreel', 'tabreel-b', 'tabreel-js', 'tabreel-start'];
+/** The modes that record the workload from the blank page on (the others record nothing, or start later). */
+export const RECORDS_FROM_BLANK = ['tabreel', 'tabreel-b', 'tabreel-js'];
 
 /** The policy `tabreel-js` pages are served with: it refuses wasm and allows everything else. */
 export const NO_WASM_POLICY = "default-src * data: blob: 'unsafe-inline'";

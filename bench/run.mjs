@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import { launchBrowser, startServer, sleep } from '../tests/e2e/harness.mjs';
 import { LONGTASK_INIT, browserCpu, cdpFor, cpuDelta, heap, longTasks, mainThreadDelta, metrics } from './measure.mjs';
 import { runRrwebSeek, runTabreelSeek, seekSession, writeRrwebReplayPage } from './seek.mjs';
-import { MODES as ALL_MODES, NO_WASM_POLICY, RRWEB_UMD, WORKLOADS, kindOf, modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
+import { MODES as ALL_MODES, RECORDS_FROM_BLANK, NO_WASM_POLICY, RRWEB_UMD, WORKLOADS, kindOf, modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
 import { writePages } from './workloads.mjs';
 
 // bench/out of this file's tree (not the harness's: other worktrees may share tests/ and
@@ -30,6 +30,9 @@ const PAGES = path.join(RUN, 'pages');
 // work in this tree) must not mix two builds in one table.
 const EXTENSION = path.join(RUN, 'extension');
 const SOURCE_EXTENSION = path.resolve(process.env.TABREEL_EXTENSION || path.join(ROOT, 'extension'));
+// `tabreel-b`: a second build, as `tabreel`, in the same run (an A/B whose ratios share one run).
+const EXTENSION_B = path.join(RUN, 'extension-b');
+const SOURCE_EXTENSION_B = process.env.TABREEL_EXTENSION_B ? path.resolve(process.env.TABREEL_EXTENSION_B) : null;
 const ALL_CASES = ['bigdom-10000', 'bigdom-50000', 'bigdom-200000', 'storm', 'storm-css', 'interactions', 'idle', 'seek'];
 const QUICK_CASES = ['bigdom-10000', 'storm', 'interactions', 'idle', 'seek'];
 
@@ -57,6 +60,7 @@ function options(argv) {
   for (const c of o.cases) if (!ALL_CASES.includes(c)) fail(`unknown case ${c} (cases: ${ALL_CASES.join(', ')})`);
   if (!(o.repeat >= 1)) fail('--repeat must be at least 1');
   for (const m of o.modes ?? []) if (!ALL_MODES.includes(m)) fail(`unknown mode ${m} (modes: ${ALL_MODES.join(', ')})`);
+  if (o.modes?.includes('tabreel-b') && !SOURCE_EXTENSION_B) fail('tabreel-b needs TABREEL_EXTENSION_B (the second build)');
   return o;
 }
 
@@ -67,7 +71,8 @@ function fail(msg) {
 
 /** The modes case `c` runs in; `--modes` keeps only those named (an A/B of two builds needs fewer). */
 const modesOf = (c, only) =>
-  (c === 'seek' ? ['rrweb', 'tabreel'] : c.startsWith('bigdom-') ? ALL_MODES : ALL_MODES.filter((m) => m !== 'tabreel-start')).filter((m) => !only || only.includes(m));
+  (c === 'seek' ? ['rrweb', 'tabreel'] : c.startsWith('bigdom-') ? ALL_MODES : ALL_MODES.filter((m) => m !== 'tabreel-start'))
+    .filter((m) => (only ? only.includes(m) : m !== 'tabreel-b'));
 
 // tabreel-js: the workload is served with a policy that refuses wasm (and allows everything the
 // workloads do), so the recorder runs its wasm2js build, as on github.com-like pages.
@@ -82,7 +87,7 @@ const gzip = (s) => zlib.gzipSync(Buffer.from(s)).length;
 
 async function runCase(server, files, name, mode, opts) {
   const kind = kindOf(name);
-  const { browser, h } = await openBrowser(server, mode, EXTENSION, [LONGTASK_INIT]);
+  const { browser, h } = await openBrowser(server, mode, mode === 'tabreel-b' ? EXTENSION_B : EXTENSION, [LONGTASK_INIT]);
   try {
     const { context } = browser;
     const page = await context.newPage();
@@ -91,7 +96,7 @@ async function runCase(server, files, name, mode, opts) {
     const url = server.url(`${files[name]}?run=${uniq}${modeQuery(mode)}`);
     const cdp = await cdpFor(context, page);
     let rec = null;
-    if (mode === 'tabreel' || mode === 'tabreel-js') {
+    if (RECORDS_FROM_BLANK.includes(mode)) {
       rec = await h.startRecording(page);
       await sleep(300);
     }
@@ -210,7 +215,7 @@ function summarise(samples) {
 
 function table(results, opts) {
   const modes = ALL_MODES;
-  const cols = [...modes, 'tabreel/rrweb', 'js/rrweb', 'start/rrweb', 'observer/rrweb'];
+  const cols = [...modes, 'tabreel/rrweb', 'b/rrweb', 'js/rrweb', 'start/rrweb', 'observer/rrweb'];
   let rows = [];
   for (const c of opts.cases) {
     const byMode = results[c] || {};
@@ -225,7 +230,7 @@ function table(results, opts) {
           const s = stat(m, 'taskMs');
           return s && m !== 'none' ? fmt(s.median - none.median) : '';
         });
-        rows.push([c, label, ...cells, '', '', '', '']);
+        rows.push([c, label, ...cells, '', '', '', '', '']);
         continue;
       }
       if (!keys.has(key)) continue;
@@ -241,7 +246,7 @@ function table(results, opts) {
         const n = stat('none', key)?.median;
         return n !== undefined && rr - n > 0 ? ((t - n) / (rr - n)).toFixed(2) : 'n/a';
       };
-      rows.push([c, label, ...cells, ratioOf('tabreel'), ratioOf('tabreel-js'), ratioOf('tabreel-start'), ratioOf('observer')]);
+      rows.push([c, label, ...cells, ratioOf('tabreel'), ratioOf('tabreel-b'), ratioOf('tabreel-js'), ratioOf('tabreel-start'), ratioOf('observer')]);
     }
   }
   // Columns no case filled (tabreel-start without a bigdom case; none/off with only seek) go.
@@ -282,12 +287,12 @@ function report(results, problems, opts, info) {
 // Main
 // ---------------------------------------------------------------------------------------------
 
-/** Copies the extension (TABREEL_EXTENSION or extension/) into the run's directory; returns what was copied. */
-function snapshotExtension() {
-  fs.rmSync(EXTENSION, { recursive: true, force: true });
-  fs.cpSync(SOURCE_EXTENSION, EXTENSION, { recursive: true, dereference: true });
-  const capture = fs.readFileSync(path.join(EXTENSION, 'gen', 'capture.js'));
-  const built = fs.statSync(path.join(SOURCE_EXTENSION, 'gen', 'capture.js')).mtime.toISOString().slice(0, 16).replace('T', ' ');
+/** Copies an extension (`from`, default TABREEL_EXTENSION or extension/) into the run's directory; returns what was copied. */
+function snapshotExtension(from = SOURCE_EXTENSION, to = EXTENSION) {
+  fs.rmSync(to, { recursive: true, force: true });
+  fs.cpSync(from, to, { recursive: true, dereference: true });
+  const hash = (f) => crypto.createHash('sha256').update(fs.readFileSync(path.join(to, 'gen', f))).digest('hex').slice(0, 12);
+  const built = fs.statSync(path.join(from, 'gen', 'capture.js')).mtime.toISOString().slice(0, 16).replace('T', ' ');
   const git = (...a) => {
     try {
       return execFileSync('git', a, { cwd: ROOT }).toString().trim();
@@ -296,13 +301,14 @@ function snapshotExtension() {
     }
   };
   const dirty = git('status', '--porcelain', '--', 'src', 'extension', 'popup') ? ', src/ has uncommitted changes' : '';
-  return `capture.js ${crypto.createHash('sha256').update(capture).digest('hex').slice(0, 12)} built ${built}, HEAD ${git('rev-parse', '--short', 'HEAD')}${dirty}`;
+  return `capture.js ${hash('capture.js')}, capture-wasm.js ${hash('capture-wasm.js')} built ${built}, HEAD ${git('rev-parse', '--short', 'HEAD')}${dirty}`;
 }
 
 async function main() {
   const opts = options(process.argv.slice(2));
   fs.mkdirSync(PAGES, { recursive: true });
-  const extension = snapshotExtension();
+  let extension = snapshotExtension();
+  if (opts.modes?.includes('tabreel-b')) extension += `; tabreel-b: ${SOURCE_EXTENSION_B}, ${snapshotExtension(SOURCE_EXTENSION_B, EXTENSION_B)}`;
   const files = writePages(PAGES, opts.cases);
   const session = opts.cases.includes('seek') ? seekSession() : null;
   const rrwebPage = session ? writeRrwebReplayPage(PAGES, RRWEB_UMD, session) : null;

@@ -20,21 +20,10 @@ import { startServer, sleep } from '../tests/e2e/harness.mjs';
 import { cdpFor, mainThreadDelta, metrics } from './measure.mjs';
 import { MODES, WORKLOADS, kindOf, modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
 import { writePages } from './workloads.mjs';
+import { CATEGORIES, pageMainThread, summarise } from './timeline.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUN = path.join(ROOT, 'bench', 'out', `trace-${process.pid}`);
-const CATEGORIES = [
-  'devtools.timeline',
-  'disabled-by-default-devtools.timeline',
-  'disabled-by-default-devtools.timeline.stack',
-  'v8.execute',
-  'v8',
-  'blink',
-  'disabled-by-default-v8.gc',
-  'cppgc',
-  'disabled-by-default-cppgc',
-  'toplevel',
-];
 
 function options(argv) {
   const o = { case: 'storm', modes: ['none', 'rrweb', 'tabreel'], top: 30, profile: false, extension: path.join(ROOT, 'extension') };
@@ -49,8 +38,10 @@ function options(argv) {
     else if (a === '--extension') o.extension = path.resolve(argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
-  const unknown = o.modes.filter((m) => !MODES.includes(m));
-  if (unknown.length) throw new Error(`modes are ${MODES.join(', ')}; not ${unknown.join(', ')}`);
+  // One extension per run here (--extension): an A/B is two runs.
+  const known = MODES.filter((m) => m !== 'tabreel-b');
+  const unknown = o.modes.filter((m) => !known.includes(m));
+  if (unknown.length) throw new Error(`modes are ${known.join(', ')}; not ${unknown.join(', ')}`);
   return o;
 }
 
@@ -95,88 +86,6 @@ async function traceOne(server, files, name, mode, o) {
   } finally {
     await browser.close();
   }
-}
-
-/** The renderer main thread that ran the most: the page's (the extension page's is nearly idle). */
-function pageMainThread(events) {
-  const names = new Map();
-  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
-  const busy = new Map();
-  for (const e of events) {
-    const k = `${e.pid}:${e.tid}`;
-    if (names.get(k) === 'CrRendererMain' && e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask') busy.set(k, (busy.get(k) ?? 0) + (e.dur ?? 0));
-  }
-  return [...busy].sort((a, b) => b[1] - a[1])[0]?.[0];
-}
-
-const SCRIPT = new Set(['FunctionCall', 'EvaluateScript', 'v8.callFunction', 'V8.Execute', 'v8.run', 'FireAnimationFrame', 'TimerFire', 'EventDispatch']);
-const FORCED = new Set(['UpdateLayoutTree', 'Layout', 'RecalculateStyles']);
-
-/** Self time (thread time when the trace has it) per event name, and forced style/layout by script. */
-function summarise(events, key) {
-  const mine = events.filter((e) => `${e.pid}:${e.tid}` === key && e.ph === 'X' && e.dur !== undefined).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
-  const time = (e) => (e.tdur ?? e.dur) / 1000;
-  const self = new Map();
-  const forced = new Map();
-  const byScript = new Map();
-  const calls = new Map();
-  const stack = [];
-  const tasks = [];
-  let total = 0;
-  const close = (f) => {
-    const own = Math.max(0, f.t - f.child);
-    self.set(f.name, (self.get(f.name) ?? 0) + own);
-    f.root.parts.set(f.name, (f.root.parts.get(f.name) ?? 0) + own);
-  };
-  for (const e of mine) {
-    while (stack.length && stack[stack.length - 1].end <= e.ts) close(stack.pop());
-    const parent = stack[stack.length - 1];
-    const f = { end: e.ts + e.dur, name: e.name, t: time(e), child: 0, type: e.args?.data?.type };
-    f.root = parent ? parent.root : f;
-    if (parent) parent.child += f.t;
-    else {
-      total += f.t;
-      f.parts = new Map();
-      f.wall = e.dur / 1000;
-      f.ts = e.ts;
-      tasks.push(f);
-    }
-    if (SCRIPT.has(e.name) && !f.root.who) {
-      const d = e.args?.data ?? {};
-      f.root.who = String(d.url ?? d.scriptName ?? '').replace(/\?.*$/, '').replace(/^.*\//, '') || undefined;
-    }
-    if (SCRIPT.has(e.name)) {
-      // Script time per source: a script event's time minus the script events nested in it.
-      const d = e.args?.data ?? {};
-      const url = String(d.url ?? d.scriptName ?? '').replace(/\?.*$/, '');
-      f.who = url.startsWith('chrome-extension://') ? `extension ${url.replace(/^chrome-extension:\/\/[^/]+/, '')}` : url ? `page ${url.replace(/^.*\//, '')}` : `(${e.name})`;
-      const outer = stack.findLast((s) => s.who);
-      if (outer) byScript.set(outer.who, (byScript.get(outer.who) ?? 0) - f.t);
-      byScript.set(f.who, (byScript.get(f.who) ?? 0) + f.t);
-      if (e.name === 'FunctionCall' && !f.who.startsWith('page') && !stack.some((s) => s.name === 'FunctionCall')) {
-        // What the extension's outermost calls were: the event or timer that ran them.
-        const why = `${stack.findLast((s) => s.name === 'EventDispatch')?.type ?? stack.findLast((s) => s.who)?.name ?? stack[0]?.name ?? e.name} → ${d.functionName || '(anon)'}`;
-        const c = calls.get(why) ?? { n: 0, ms: 0, each: [] };
-        c.n++;
-        c.ms += f.t;
-        c.each.push(f.t);
-        calls.set(why, c);
-      }
-    }
-    if (FORCED.has(e.name) && stack.some((s) => SCRIPT.has(s.name))) {
-      const st = e.args?.beginData?.stackTrace?.[0];
-      const where = st ? `${e.name} from ${st.functionName || '(anon)'} ${String(st.url).replace(/^.*\//, '')}` : `${e.name} from script`;
-      forced.set(where, (forced.get(where) ?? 0) + f.t);
-    }
-    stack.push(f);
-  }
-  stack.forEach(close);
-  // Where each long task falls among the tasks that ran the same script (first, last, …).
-  const same = new Map();
-  for (const t of tasks) if (t.who) same.set(t.who, [...(same.get(t.who) ?? []), t]);
-  const long = tasks.filter((t) => t.wall > 50).sort((a, b) => b.wall - a.wall);
-  for (const t of long) if (t.who) t.nth = `${same.get(t.who).indexOf(t) + 1} of ${same.get(t.who).length}`;
-  return { total, self, forced, byScript, calls, long };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];

@@ -8,3 +8,16 @@
 chrome.runtime.sendMessage({ cmd: "pageStart" }).then((r) => {
   globalThis.__tabreelWasm = r?.wasm === true;
 }, () => {});
+// Until a scroll event reaches an element, no element of this document has been scrolled (the
+// document's own scroll is read anyway), so a recorder started later need not read every
+// element's scroll offset, a layout check each (src/shell/capture/mod.rs). The listener goes at
+// the first such event; until then it costs a page one call per scroll of the document itself.
+{
+  globalThis.__tabreelWatching = true;
+  const scrolled = (e) => {
+    if (e.target === document) return;
+    globalThis.__tabreelScrolled = true;
+    document.removeEventListener("scroll", scrolled, true);
+  };
+  document.addEventListener("scroll", scrolled, { capture: true, passive: true });
+}

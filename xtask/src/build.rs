@@ -85,11 +85,32 @@ fn build_engine() -> Result<(), String> {
         "engine",
     ]))?;
     let wasm = root().join("extension/gen/engine/tabreel_bg.wasm");
+    let _ = fs::remove_file(root().join("extension/gen/engine/.gitignore"));
+    // wasm-opt -Oz takes most of a rebuild: a change to the capture alone leaves the engine's
+    // wasm as it was, and its optimised form is taken from the last build.
+    let optimised = root().join("target/engine-opt.wasm");
+    let stamp = root().join("target/engine-opt.stamp");
+    let key = format!("{:x}\n", content_hash(&[&wasm])?);
+    if optimised.exists() && fs::read_to_string(&stamp).is_ok_and(|s| s == key) {
+        step("the engine's wasm is unchanged: its optimised form is the last build's");
+        fs::copy(&optimised, &wasm).map_err(|e| format!("copying {}: {e}", optimised.display()))?;
+        return Ok(());
+    }
     let mut opt = tool("wasm-opt");
     opt.arg(&wasm).args(WASM_FEATURES).args(["-Oz", "-o"]).arg(&wasm);
     run(&mut opt)?;
-    let _ = fs::remove_file(root().join("extension/gen/engine/.gitignore"));
-    Ok(())
+    fs::copy(&wasm, &optimised).map_err(|e| format!("copying {}: {e}", wasm.display()))?;
+    write(&stamp, &key)
+}
+
+/// A hash of some files' contents (to tell whether a build step's inputs changed).
+fn content_hash(files: &[&Path]) -> Result<u64, String> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for f in files {
+        fs::read(f).map_err(|e| format!("reading {}: {e}", f.display()))?.hash(&mut hasher);
+    }
+    Ok(hasher.finish())
 }
 
 fn build_capture() -> Result<(), String> {
@@ -103,6 +124,21 @@ fn build_capture() -> Result<(), String> {
     // TABREEL_UNMINIFIED=1 keeps function names (Rust's, through every step), for reading CPU
     // profiles of the capture.
     let minify = std::env::var_os("TABREEL_UNMINIFIED").is_none();
+    // The rest (lowering, binding, wasm2js, bundling, optimising) is skipped when neither the
+    // compiled crate nor the scripts around it changed (a change to the engine alone).
+    let outputs = [root().join("extension/gen/capture.js"), root().join("extension/gen/capture-wasm.js")];
+    let inputs = [
+        target_dir.join("wasm32-unknown-unknown/release/tabreel.wasm"),
+        root().join("src/shell/capture/entry.js"),
+        root().join("src/shell/capture/entry-wasm.js"),
+    ];
+    let key = format!("{:x} minify={minify}\n", content_hash(&inputs.iter().map(|p| p.as_path()).collect::<Vec<_>>())?);
+    let stamp = target_dir.join("capture-js.stamp");
+    if outputs.iter().all(|p| p.exists()) && fs::read_to_string(&stamp).is_ok_and(|s| s == key) {
+        step("the capture's wasm is unchanged: capture.js and capture-wasm.js are the last build's");
+        return Ok(());
+    }
+    let _ = fs::remove_file(&stamp);
     let names: &[&str] = if minify { &[] } else { &["-g"] };
     let work = target_dir.join("capture-js");
     let _ = fs::remove_dir_all(&work);
@@ -144,7 +180,8 @@ fn build_capture() -> Result<(), String> {
         .args(["--bundle", "--format=iife", "--legal-comments=none", "--log-level=warning", "--target=chrome120"])
         .args(minify.then_some("--minify"))
         .arg(format!("--outfile={}", out.display())))?;
-    build_capture_wasm(&lowered, &work, minify)
+    build_capture_wasm(&lowered, &work, minify)?;
+    write(&stamp, &key)
 }
 
 /// The capture as real wasm: the same compiled crate as `capture.js` (MVP, lowered: wasm-bindgen

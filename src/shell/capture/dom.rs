@@ -111,6 +111,21 @@ impl NodeIds {
     }
 }
 
+/// Which elements' scroll offsets serialising reads. Each read is a layout check: on a
+/// 50,000-element page reading every element's offsets was a quarter of the snapshot's time.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ScrollReads {
+    /// None: the nodes serialised are new (insertions), not scrolled yet.
+    Off,
+    /// Every element that can scroll: the document was there before anything listened to it.
+    All,
+    /// Only elements that a scroll event reached before they were recorded
+    /// ([`PageDom::note_scrolled`]), and elements in shadow trees: something has listened to the
+    /// document's scroll events since it started, and none reached an element (a scroll event
+    /// does not leave its shadow tree, so those are read).
+    Scrolled,
+}
+
 /// Nodes serialised since the recorder last asked, that it must do more with.
 #[derive(Default)]
 pub struct Recorded {
@@ -130,8 +145,17 @@ pub struct PageDom {
     ids: NodeIds,
     next_id: NodeId,
     sensitive: js_sys::WeakSet,
-    /// Scroll positions found during the last serialisation (snapshot only).
-    scrolls: Option<Vec<ScrollPosition>>,
+    /// Which elements' scroll offsets serialising reads (see [`ScrollReads`]).
+    scroll_reads: ScrollReads,
+    /// Scroll positions found since the recorder last took them.
+    scrolls: Vec<ScrollPosition>,
+    /// Elements a scroll event reached before they were recorded ([`ScrollReads::Scrolled`]).
+    scrolled: js_sys::WeakSet,
+    /// Whether `scrolled` may hold anything (asking it costs a call per element).
+    any_scrolled: bool,
+    /// Shadow roots and the nodes inside them, while [`ScrollReads::Scrolled`] is on: scroll
+    /// events do not leave a shadow tree, so no listener the document had saw theirs.
+    in_shadow: crate::core::ids::IdSet<NodeId>,
     /// `<script>` elements seen, whose text is never recorded.
     withholding: js_sys::WeakSet,
     /// The last recorded state of every form control, to record only changes.
@@ -168,7 +192,11 @@ impl PageDom {
             next_id: 1,
             sensitive: js_sys::WeakSet::new(),
             withholding: js_sys::WeakSet::new(),
-            scrolls: None,
+            scroll_reads: ScrollReads::Off,
+            scrolls: Vec::new(),
+            scrolled: js_sys::WeakSet::new(),
+            any_scrolled: false,
+            in_shadow: Default::default(),
             last_form: IdMap::default(),
             observer: None,
             open_or_closed: open_or_closed_shadow_root(),
@@ -266,15 +294,40 @@ impl PageDom {
         &self.document
     }
 
-    /// Starts or stops collecting the scroll positions of elements as they are serialised (while
-    /// a snapshot is taken; later insertions are new elements, not scrolled yet).
-    pub fn collect_scrolls(&mut self, on: bool) {
-        self.scrolls = on.then(Vec::new);
+    /// Which elements' scroll positions are read as they are serialised from now on (a snapshot
+    /// reads them; later insertions are new elements, not scrolled yet).
+    pub fn collect_scrolls(&mut self, reads: ScrollReads) {
+        self.scroll_reads = reads;
+        if reads != ScrollReads::Scrolled {
+            self.in_shadow = Default::default();
+        }
     }
 
     /// The scroll positions collected since the last call.
     pub fn take_scrolls(&mut self) -> Vec<ScrollPosition> {
-        self.scrolls.as_mut().map(std::mem::take).unwrap_or_default()
+        std::mem::take(&mut self.scrolls)
+    }
+
+    /// A scroll event reached `node`, which is not recorded yet: its position is read when it is.
+    pub fn note_scrolled(&mut self, node: &Node) {
+        self.scrolled.add(node);
+        self.any_scrolled = true;
+    }
+
+    /// Whether the element `el` (of local name `tag`, with `id`, under `parent`) is one whose
+    /// scroll position is read now.
+    fn reads_scroll(&mut self, el: &Element, tag: &str, parent: Option<NodeId>, id: NodeId) -> bool {
+        match self.scroll_reads {
+            ScrollReads::Off => false,
+            ScrollReads::All => can_scroll(tag),
+            ScrollReads::Scrolled => {
+                let in_shadow = parent.is_some_and(|p| self.in_shadow.contains(&p));
+                if in_shadow {
+                    self.in_shadow.insert(id);
+                }
+                can_scroll(tag) && (in_shadow || (self.any_scrolled && self.scrolled.has(el.as_ref())))
+            }
+        }
     }
 
     /// The facts the masking policy needs about an element.
@@ -378,16 +431,16 @@ impl PageDom {
         node.parent_node().is_some_and(|p| self.withholding.has(p.as_ref()) || self.sensitive.has(p.as_ref()))
     }
 
-    fn serialize_element(&mut self, el: &Element, id: NodeId) -> ElementNode {
+    fn serialize_element(&mut self, el: &Element, id: NodeId, parent: Option<NodeId>) -> ElementNode {
         let local = el.local_name();
         let ns = el.namespace_uri().filter(|ns| ns != HTML_NS);
         let html = ns.is_none();
         let tag = if html { local.clone() } else { el.tag_name() };
         let sensitive = self.is_sensitive_tag(el, &local);
-        if let Some(scrolls) = self.scrolls.as_mut().filter(|_| can_scroll(&local)) {
+        if self.reads_scroll(el, &local, parent, id) {
             let (x, y) = (el.scroll_left() as f64, el.scroll_top() as f64);
             if x != 0.0 || y != 0.0 {
-                scrolls.push(ScrollPosition { target: id, x, y });
+                self.scrolls.push(ScrollPosition { target: id, x, y });
             }
         }
         if html && local == "script" {
@@ -535,9 +588,9 @@ impl DomTree for PageDom {
     fn serialize(&mut self, root: &Node) -> Vec<SerializedNode> {
         // Inserted nodes are new, so not scrolled yet; reading their offsets would also force a
         // layout in the middle of the page's own task.
-        let scrolls = self.scrolls.take();
+        let reads = std::mem::replace(&mut self.scroll_reads, ScrollReads::Off);
         let out = self.serialize_subtree(root);
-        self.scrolls = scrolls;
+        self.scroll_reads = reads;
         out
     }
 
@@ -577,6 +630,9 @@ impl PageDom {
             _ => return None,
         };
         let (id, _) = self.id_or_assign(node);
+        if self.scroll_reads == ScrollReads::Scrolled {
+            self.in_shadow.insert(id);
+        }
         if let Some((observer, init)) = &self.observer {
             let _ = observer.observe_with_options(node, init);
         }
@@ -624,7 +680,7 @@ impl WalkTree for PageDom {
         let kind = match node_type {
             Node::ELEMENT_NODE => {
                 let el: &Element = node.unchecked_ref();
-                NodeKind::Element(self.serialize_element(el, id))
+                NodeKind::Element(self.serialize_element(el, id, parent))
             }
             Node::TEXT_NODE | Node::CDATA_SECTION_NODE => {
                 NodeKind::Text { text: if self.withholds_text(node) { String::new() } else { node.node_value().unwrap_or_default() } }

@@ -60,6 +60,17 @@ pub fn perf_now() -> f64 {
     PERFORMANCE.with(|p| p.as_ref().map(|p| p.now())).unwrap_or_else(js_sys::Date::now)
 }
 
+/// Whether the loader (`extension/loader.js`, in this isolated world) has listened to this
+/// document's scroll events since the document started, and none reached an element: then no
+/// element outside shadow trees was scrolled before the recorder started listening, and the
+/// snapshot need not read every element's scroll offsets. False for a document that was open
+/// before the extension was loaded (it never ran the loader).
+pub fn no_element_scrolled_since_start() -> bool {
+    let global: JsValue = js_sys::global().into();
+    let flag = |name: &str| js_sys::Reflect::get(&global, &name.into()).ok().and_then(|v| v.as_bool());
+    flag("__tabreelWatching") == Some(true) && flag("__tabreelScrolled") != Some(true)
+}
+
 /// Entry point, called once by the bundled content script.
 #[wasm_bindgen]
 pub fn capture_main() {

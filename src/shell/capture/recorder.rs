@@ -33,9 +33,9 @@ use web_sys::{Document, MutationObserver, MutationObserverInit, MutationRecord, 
 use crate::core::coalesce::{coalesce_deferring, late_shadow_roots, DomTree, RawRecord};
 use crate::core::event::{Addition, Event, EventData, FrameId, MutationBatch, NodeId, Removal, ScrollPosition, Snapshot};
 use crate::core::walk::SnapshotWalk;
-use crate::shell::capture::dom::{as_element, as_node, matches_selectors, MediaKind, PageDom};
+use crate::shell::capture::dom::{as_element, as_node, matches_selectors, MediaKind, PageDom, ScrollReads};
 use crate::shell::capture::canvas::{CanvasSampler, FrameSink};
-use crate::shell::capture::perf_now;
+use crate::shell::capture::{no_element_scrolled_since_start, perf_now};
 use crate::shell::capture::media::{media_is_notable, media_state, selection, MEDIA_EVENTS};
 use crate::shell::capture::sheets::SheetWatch;
 
@@ -555,10 +555,10 @@ impl State {
         let Some(mut walk) = self.walk.take() else { return };
         let first = !self.snapshot_taken;
         if first {
-            // Elements can have been scrolled only in a document that was already there; while
-            // the document is still loading (recorded from its start) every element the parser
-            // adds is new, and its scrolls will come as events.
-            self.dom.collect_scrolls(self.dom.document().ready_state() != "loading");
+            // Where the loader has listened since the document started and no scroll event
+            // reached an element, only the elements scrolled since the recorder started
+            // listening itself (and those in shadow trees) can be scrolled.
+            self.dom.collect_scrolls(if no_element_scrolled_since_start() { ScrollReads::Scrolled } else { ScrollReads::All });
         }
         let slice = walk.step(&mut self.dom, out_of_time);
         let t = now();
@@ -574,7 +574,7 @@ impl State {
             self.buffer_at(t, EventData::Scroll { target, x, y });
         }
         if walk.is_done() {
-            self.dom.collect_scrolls(false);
+            self.dom.collect_scrolls(ScrollReads::Off);
             if let Some(target) = self.focused().filter(|_| !first) {
                 self.buffer_at(t, EventData::Focus { target: Some(target) });
             }
@@ -687,7 +687,11 @@ impl State {
     fn on_scroll(&mut self, event: &web_sys::Event) {
         let Some(target) = event.target() else { return };
         let Some(node) = as_node(&target) else { return };
-        let Some(id) = self.dom.id(node) else { return };
+        let Some(id) = self.dom.id(node) else {
+            // Not recorded yet (the snapshot is still being taken): read when it is.
+            self.dom.note_scrolled(node);
+            return;
+        };
         let t = now();
         let last = self.last_scroll_t.get(&id).copied().unwrap_or(f64::NEG_INFINITY);
         if t - last >= SCROLL_SAMPLE_MS {
