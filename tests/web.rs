@@ -49,8 +49,8 @@ async fn frame_with(html: &str) -> (HtmlIFrameElement, Document) {
 async fn recorder_into(doc: &Document) -> (Recorder, Rc<RefCell<Vec<Event>>>) {
     let events = Rc::new(RefCell::new(Vec::new()));
     let sink_events = events.clone();
-    let sink = Box::new(move |count: u32, _last: f64, json: String| {
-        let batch: Vec<Event> = serde_json::from_str(&json).expect("the recorder sends valid events");
+    let sink = Box::new(move |count: u32, _last: f64, json: Vec<u8>| {
+        let batch: Vec<Event> = serde_json::from_slice(&json).expect("the recorder sends valid events");
         assert_eq!(batch.len() as u32, count);
         sink_events.borrow_mut().extend(batch);
     });

@@ -70,16 +70,17 @@ pub enum CaptureMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         index: Option<u32>,
     },
-    /// A batch of events.
+    /// A batch of events. The events themselves, a JSON array as UTF-8 bytes, travel beside
+    /// these fields in the message's [`EVENTS_FIELD`] (a `Uint8Array`: the extension's messages
+    /// are structured clones, so bytes cross as bytes, where a string would be copied and
+    /// re-encoded on the page's main thread).
     Events {
         /// Session id.
         session: String,
-        /// Number of events in `events`.
+        /// Number of events in the batch.
         count: u32,
         /// Time of the last event (epoch ms).
         last_t: f64,
-        /// JSON array of events.
-        events: String,
     },
     /// A new picture of a canvas or video: the worker stores the bytes once per content hash
     /// and records a `canvas_frame` event that refers to them.
@@ -108,6 +109,9 @@ pub enum CaptureMessage {
         session: String,
     },
 }
+
+/// The field of an `events` message that holds its events (see [`CaptureMessage::Events`]).
+pub const EVENTS_FIELD: &str = "events";
 
 /// Sent by the service worker to a capture port.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -152,11 +156,12 @@ mod tests {
 
     #[test]
     fn port_messages_round_trip() {
-        let m = CaptureMessage::Events { session: "s".into(), count: 2, last_t: 5.5, events: "[]".into() };
+        let m = CaptureMessage::Events { session: "s".into(), count: 2, last_t: 5.5 };
         let back: CaptureMessage = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);
-        // The capture builds this message by hand (shell::capture::events_message): its shape.
-        let hand: CaptureMessage = serde_json::from_str(r#"{"type":"events","session":"s","count":2,"last_t":5.5,"events":"[]"}"#).unwrap();
+        // The capture builds this message by hand (shell::capture::events_message), and the
+        // worker takes the events' bytes out of it before reading the rest: its shape then.
+        let hand: CaptureMessage = serde_json::from_str(r#"{"type":"events","session":"s","count":2,"last_t":5.5}"#).unwrap();
         assert_eq!(hand, m);
         let w: WorkerMessage = serde_json::from_str(r#"{"type":"record","session":"s","page":3}"#).unwrap();
         assert_eq!(w, WorkerMessage::Record { session: "s".into(), page: 3 });

@@ -26,7 +26,7 @@ use crate::core::blob::{self, PICTURE_MIMES};
 use crate::core::chunk;
 use crate::core::event::{Event, EventData};
 use crate::core::format::{SessionFile, SessionMeta};
-use crate::core::protocol::{CaptureMessage, Request, WorkerMessage, EXPORT_PART_CHARS};
+use crate::core::protocol::{CaptureMessage, Request, WorkerMessage, EVENTS_FIELD, EXPORT_PART_CHARS};
 use crate::shell::assets;
 use crate::shell::blob_store::StoredBlob;
 use crate::shell::capture_build;
@@ -470,6 +470,11 @@ pub async fn handle_port_message(port: Port, message: JsValue) {
 
 async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError> {
     let sender: Sender = from_js(&port.sender(), "reading the port's sender").unwrap_or_default();
+    // An `events` message's bytes are taken out first: the rest is read through JSON.
+    let events = js_sys::Reflect::get(&message, &EVENTS_FIELD.into()).ok().filter(|v| !v.is_undefined());
+    if events.is_some() {
+        let _ = js_sys::Reflect::delete_property(message.unchecked_ref::<js_sys::Object>(), &EVENTS_FIELD.into());
+    }
     let message: CaptureMessage = from_js(&message, "reading a capture message")?;
     match message {
         CaptureMessage::Hello { session, page, index } => {
@@ -510,10 +515,12 @@ async fn on_port_message(port: Port, message: JsValue) -> Result<(), ShellError>
                 }
             }
         }
-        CaptureMessage::Events { session, count, last_t, events } => {
-            let mut events: Vec<Event> = match serde_json::from_str(&events) {
+        CaptureMessage::Events { session, count, last_t } => {
+            let what = "reading a batch of events from a page";
+            let bytes = events.and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok()).ok_or_else(|| ShellError::new(what, "its events are not bytes"))?;
+            let mut events: Vec<Event> = match serde_json::from_slice(&bytes.to_vec()) {
                 Ok(events) => events,
-                Err(e) => return Err(ShellError::new("reading a batch of events from a page", e.to_string())),
+                Err(e) => return Err(ShellError::new(what, e.to_string())),
             };
             let frame = sender.content_frame().map_or(0, |(_, frame)| frame as u32);
             for event in &mut events {

@@ -17,7 +17,7 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
-use crate::core::protocol::{CaptureMessage, WorkerMessage};
+use crate::core::protocol::{CaptureMessage, WorkerMessage, EVENTS_FIELD};
 use crate::shell::chrome::{runtime_connect, Port};
 use crate::shell::error::{from_js, to_js};
 use recorder::Recorder;
@@ -141,18 +141,19 @@ fn connect() -> Option<Port> {
     Some(port)
 }
 
-/// `CaptureMessage::Events` as a JS object, built directly: through `to_js` the events' JSON
-/// would be escaped into another JSON text and parsed back, two more passes over every byte of a
-/// snapshot on the page's main thread. A host test in `core::protocol` checks that this shape is
-/// what the worker reads.
-fn events_message(session: &str, count: u32, last_t: f64, events: &str) -> JsValue {
+/// `CaptureMessage::Events` as a JS object, built directly, with the events' JSON as bytes in
+/// [`EVENTS_FIELD`]: the port carries a structured clone (the manifest's `message_serialization`),
+/// so the bytes are copied once into the message and once across, where a string would be decoded
+/// from UTF-8 here and, for a JSON port, escaped into another JSON text on the page's main thread.
+/// A host test in `core::protocol` checks that the rest of this shape is what the worker reads.
+fn events_message(session: &str, count: u32, last_t: f64, events: &[u8]) -> JsValue {
     let message = js_sys::Object::new();
     for (key, value) in [
         ("type", JsValue::from_str("events")),
         ("session", JsValue::from_str(session)),
         ("count", JsValue::from(count)),
         ("last_t", JsValue::from_f64(last_t)),
-        ("events", JsValue::from_str(events)),
+        (EVENTS_FIELD, js_sys::Uint8Array::from(events).into()),
     ] {
         let _ = js_sys::Reflect::set(&message, &key.into(), &value);
     }
@@ -251,7 +252,7 @@ fn begin(start: u32, session: String, page: u32) {
     }
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     let frames_session = session.clone();
-    let sink = Box::new(move |count: u32, last_t: f64, events: String| {
+    let sink = Box::new(move |count: u32, last_t: f64, events: Vec<u8>| {
         send_value(events_message(&session, count, last_t, &events));
     });
     let frames = Box::new(move |f: canvas::Frame| {
