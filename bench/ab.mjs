@@ -1,4 +1,5 @@
-// `node bench/ab.mjs [--case storm] [--repeat 6] [--start] [--js] A_DIR B_DIR`: what a change to the
+// `node bench/ab.mjs [--case storm] [--repeat 6] [--start] [--js] A_DIR B_DIR` (either may be `rrweb`,
+// whose script is everything on the page's main thread that is not the page's): what a change to the
 // recorder saves, measured on its own script rather than on the whole page. Runs the case with two
 // builds of the extension (A and B), alternating which goes first, each run recording as the
 // bench's `tabreel` mode does (from the blank page on; `--start`: the page loaded first, as
@@ -35,16 +36,18 @@ function options(argv) {
     else if (a === '--start') o.start = true;
     else if (a === '--js') o.js = true;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
-    else o.dirs.push(path.resolve(a));
+    else o.dirs.push(a === 'rrweb' ? a : path.resolve(a));
   }
   if (o.dirs.length !== 2) throw new Error('usage: node bench/ab.mjs [--case storm] [--repeat 6] [--start] [--js] A_DIR B_DIR');
   if (o.start && !o.case.startsWith('bigdom-')) throw new Error('--start is for bigdom cases');
-  for (const d of o.dirs) if (!fs.existsSync(path.join(d, 'manifest.json'))) throw new Error(`${d} has no manifest.json`);
+  if (o.start && o.dirs.includes('rrweb')) throw new Error('rrweb records from the start only');
+  for (const d of o.dirs) if (d !== 'rrweb' && !fs.existsSync(path.join(d, 'manifest.json'))) throw new Error(`${d} has no manifest.json`);
   return o;
 }
 
 async function runOnce(server, files, o, dir) {
-  const { browser, h } = await openBrowser(server, 'tabreel', dir);
+  const rrweb = dir === 'rrweb';
+  const { browser, h } = await openBrowser(server, rrweb ? 'rrweb' : 'tabreel', dir);
   try {
     const page = await browser.context.newPage();
     await page.goto(server.url(`${files.blank}?tab=1`));
@@ -54,7 +57,7 @@ async function runOnce(server, files, o, dir) {
     if (o.start) {
       await page.goto(url, { waitUntil: 'load', timeout: 300_000 });
       await sleep(1000);
-    } else {
+    } else if (!rrweb) {
       rec = await h.startRecording(page);
       await sleep(300);
     }
@@ -67,13 +70,14 @@ async function runOnce(server, files, o, dir) {
     if (o.start) rec = await h.startRecording(page);
     else await WORKLOADS[kindOf(o.case)](page, url, { idleSeconds: 15, mark: async () => {} });
     await sleep(1000);
-    await h.stopRecording(rec.tabId);
+    if (rec) await h.stopRecording(rec.tabId);
     const m1 = await metrics(cdp);
     await cdp.send('Tracing.end');
     await done;
     const { byScript } = summarise(events, pageMainThread(events));
     const sum = (pred) => [...byScript].filter(([k]) => pred(k)).reduce((t, [, v]) => t + v, 0);
-    const ext = sum((k) => k.startsWith('extension'));
+    // rrweb's script has no URL of its own (an init script): everything that is not the page's.
+    const ext = rrweb ? sum((k) => !k.startsWith('page')) : sum((k) => k.startsWith('extension'));
     const own = sum((k) => k.startsWith('page'));
     return { ext, page: own, perPage: own > 0 ? ext / own : NaN, ...mainThreadDelta(m0, m1) };
   } finally {

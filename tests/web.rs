@@ -110,7 +110,7 @@ async fn snapshot_plus_recorded_mutations_equals_a_fresh_snapshot() {
 
 #[wasm_bindgen_test]
 async fn passwords_never_leave_the_page() {
-    let (_frame, doc) = frame_with("<!DOCTYPE html><body><input id=pw type=password value=initialsecret><input id=t type=text><input id=later type=text autocomplete=username><textarea id=otp autocomplete=one-time-code>textareasecret</textarea></body>").await;
+    let (_frame, doc) = frame_with("<!DOCTYPE html><body><input id=pw type=password value=initialsecret><input id=t type=text><input id=later type=text autocomplete=username><textarea id=otp autocomplete=one-time-code>textareasecret</textarea><textarea id=late>plain words</textarea></body>").await;
     let pw: web_sys::HtmlInputElement = doc.get_element_by_id("pw").unwrap().unchecked_into();
     pw.set_value("typed-secret-123");
     let (recorder, events) = recorder_into(&doc).await;
@@ -135,6 +135,20 @@ async fn passwords_never_leave_the_page() {
     sleep(0).await;
     otp.first_child().unwrap().set_node_value(Some("edited-otp-secret"));
     sleep(0).await;
+    // A textarea that becomes sensitive while recorded: its text from then on is withheld, the
+    // text node it had and a new one alike.
+    let late = doc.get_element_by_id("late").unwrap();
+    late.set_attribute("autocomplete", "one-time-code").unwrap();
+    sleep(0).await;
+    late.first_child().unwrap().set_node_value(Some("late-otp-secret"));
+    sleep(0).await;
+    late.set_text_content(Some("later-otp-secret"));
+    sleep(0).await;
+    // Moved (removed and put back in one batch), then edited.
+    doc.body().unwrap().append_child(&late).unwrap();
+    sleep(0).await;
+    late.first_child().unwrap().set_node_value(Some("moved-otp-secret"));
+    sleep(0).await;
     // A password field added later.
     let added = doc.create_element("input").unwrap();
     added.set_attribute("type", "password").unwrap();
@@ -144,13 +158,52 @@ async fn passwords_never_leave_the_page() {
     recorder.flush();
     let json = serde_json::to_string(&*events.borrow()).unwrap();
     for secret in ["initialsecret", "typed-secret", "another-secret", "third-secret", "fourth-secret", "textareasecret", "otp-secret"] {
+        // "otp-secret" covers late-, later- and moved-otp-secret too.
         assert!(!json.contains(secret), "{secret} leaked: {json}");
     }
     assert!(json.contains("visible words"), "the check must be able to fail");
+    assert!(json.contains("plain words"), "the textarea's text before it became sensitive is recorded: {json}");
     let masked = events.borrow().iter().filter(|e| matches!(e.data, EventData::Input { state: FormState::Masked { filled: true }, .. })).count();
     // `pw` was already filled in the snapshot, so typing more changes nothing recordable; `later`
-    // becomes filled once; the repeat after it turned back to text is the same masked state.
-    assert_eq!(masked, 1, "password inputs recorded as masked: {json}");
+    // becomes filled once; the repeat after it turned back to text is the same masked state; the
+    // late textarea is recorded as masked and filled when it becomes sensitive.
+    assert_eq!(masked, 2, "fields recorded as masked and filled: {json}");
+}
+
+#[wasm_bindgen_test]
+async fn attribute_changes_are_recorded_by_qualified_name() {
+    let (_frame, doc) = frame_with("<!DOCTYPE html><body><svg><defs><circle id=a r=1></circle></defs><use id=u xlink:href=#a></use></svg><p id=p class=x>t</p></body>").await;
+    let (recorder, events) = recorder_into(&doc).await;
+    let xlink = "http://www.w3.org/1999/xlink";
+    let u = doc.get_element_by_id("u").unwrap();
+    u.set_attribute_ns(Some(xlink), "xlink:href", "#b").unwrap();
+    let p = doc.get_element_by_id("p").unwrap();
+    p.set_attribute("class", "y").unwrap();
+    p.set_attribute("class", "z").unwrap();
+    p.set_attribute("data-gone", "1").unwrap();
+    p.remove_attribute("data-gone").unwrap();
+    sleep(0).await;
+    // Another batch with the same names: each batch reads them afresh.
+    p.set_attribute("class", "w").unwrap();
+    u.remove_attribute_ns(Some(xlink), "href").unwrap();
+    sleep(0).await;
+    recorder.flush();
+    drop(recorder);
+    let changes: Vec<(String, Option<String>)> = events
+        .borrow()
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::Mutation(m) => Some(m.attrs.iter().map(|a| (a.name.clone(), a.value.clone())).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let want = |n: &str, v: Option<&str>| (n.to_string(), v.map(str::to_string));
+    assert_eq!(
+        changes,
+        vec![want("xlink:href", Some("#b")), want("class", Some("z")), want("data-gone", None), want("class", Some("w")), want("xlink:href", None)],
+        "attribute changes in order, by qualified name"
+    );
 }
 
 #[wasm_bindgen_test]

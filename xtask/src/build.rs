@@ -46,16 +46,22 @@ pub fn build() -> Result<(), String> {
     let started = Instant::now();
     let newest_input = INPUTS.iter().filter_map(|p| newest(&root().join(p))).max();
     let oldest_output = OUTPUTS.iter().map(|p| fs::metadata(root().join(p)).and_then(|m| m.modified()).ok()).collect::<Option<Vec<_>>>().and_then(|v| v.into_iter().min());
-    if let (Some(input), Some(output)) = (newest_input, oldest_output) {
+    // A build of another kind (TABREEL_UNMINIFIED) is not up to date whatever the times say.
+    let kind = format!("unminified={}\n", std::env::var_os("TABREEL_UNMINIFIED").is_some());
+    let kind_file = root().join("target/extension-build-kind");
+    let same_kind = fs::read_to_string(&kind_file).is_ok_and(|k| k == kind);
+    if let (Some(input), Some(output), true) = (newest_input, oldest_output, same_kind) {
         if output >= input {
             copy_popup()?;
             step("extension is up to date (no source newer than extension/gen)");
             return Ok(());
         }
     }
+    let _ = fs::remove_file(&kind_file);
     build_engine()?;
     build_capture()?;
     copy_popup()?;
+    write(&kind_file, &kind)?;
     let size = |p: &str| fs::metadata(root().join(p)).map(|m| m.len()).unwrap_or(0);
     step(&format!(
         "extension ready in extension/ ({:.0}s): engine wasm {} KB, capture.js {} KB, capture-wasm.js {} KB",

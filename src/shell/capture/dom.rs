@@ -15,14 +15,14 @@
 //! `<link>` serialised, for their CSSOM (`capture::sheets`). Custom elements that are not defined
 //! yet are remembered: their shadow root usually comes when their definition loads.
 
-use crate::core::ids::IdMap;
+use crate::core::ids::{IdMap, IdSet};
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Element, MutationObserver, MutationObserverInit, Node};
+use web_sys::{Document, Element, MutationObserver, MutationObserverInit, MutationRecord, Node};
 
 use crate::core::coalesce::{AttributeRead, DomTree};
-use crate::core::event::{ElementNode, FormState, NodeId, NodeKind, ScrollPosition, SerializedNode, ShadowMode};
+use crate::core::event::{ElementNode, FormState, MutationBatch, NodeId, NodeKind, ScrollPosition, SerializedNode, ShadowMode};
 use crate::core::mask::{can_change_sensitivity, FieldFacts};
 use crate::core::walk::WalkTree;
 
@@ -48,10 +48,23 @@ extern "C" {
     /// attribute of every element serialised.
     #[wasm_bindgen(method, structural, js_name = getAttribute)]
     fn get_attribute_named(this: &NamedAttributes, name: &JsValue) -> Option<String>;
+    /// A `MutationRecord`, for what web-sys's binding does not give.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type Record;
+    /// `record.attributeName` as the JS string the browser made (web-sys's returns it in Rust).
+    #[wasm_bindgen(method, getter, js_name = attributeName)]
+    fn attribute_name_js(this: &Record) -> JsValue;
     /// `element.matches(selectors)` with selectors made a JS string once: web-sys's takes a
     /// `&str`, which would be made into a JS string again at every call.
     #[wasm_bindgen(method, structural, catch, js_name = matches)]
     fn matches_named(this: &NamedAttributes, selectors: &JsValue) -> Result<bool, JsValue>;
+}
+
+#[wasm_bindgen(inline_js = "export function connected_in(node, doc) { return node.isConnected && node.ownerDocument === doc; }")]
+extern "C" {
+    /// Whether `node` is in `doc` (shadow trees included): one call where `isConnected`,
+    /// `ownerDocument` and a comparison were three, for every node a batch touches.
+    fn connected_in(node: &Node, doc: &Document) -> bool;
 }
 
 /// Whether `el` matches `selectors` (a JS string kept by the caller); false for invalid ones.
@@ -153,11 +166,20 @@ pub struct PageDom {
     scrolled: js_sys::WeakSet,
     /// Whether `scrolled` may hold anything (asking it costs a call per element).
     any_scrolled: bool,
+    /// The attribute names of the records being coalesced, each with the JS string its record
+    /// gave: `getAttribute` with that string, rather than one made again from Rust's, spares a
+    /// UTF-8 decode and the browser a look-up of the name, for every attribute change.
+    attribute_names: std::cell::RefCell<IdMap<String, JsValue>>,
     /// Shadow roots and the nodes inside them, while [`ScrollReads::Scrolled`] is on: scroll
     /// events do not leave a shadow tree, so no listener the document had saw theirs.
     in_shadow: crate::core::ids::IdSet<NodeId>,
-    /// `<script>` elements seen, whose text is never recorded.
-    withholding: js_sys::WeakSet,
+    /// Recorded HTML `<script>`s, whose text is never recorded. Known by id, so a text node
+    /// serialised under a recorded parent is checked without asking the page; a script leaves it
+    /// when a batch removes it and does not put it back (one inside a removed subtree stays).
+    scripts: std::cell::RefCell<IdSet<NodeId>>,
+    /// Recorded `<textarea>`s that were ever sensitive, whose text is never recorded either; they
+    /// never leave it (few pages have any).
+    sensitive_text: std::cell::RefCell<IdSet<NodeId>>,
     /// The last recorded state of every form control, to record only changes.
     last_form: IdMap<NodeId, FormState>,
     /// The recorder's observer, told to observe every shadow root as it is serialised.
@@ -191,12 +213,14 @@ impl PageDom {
             ids: NodeIds::new(),
             next_id: 1,
             sensitive: js_sys::WeakSet::new(),
-            withholding: js_sys::WeakSet::new(),
+            scripts: Default::default(),
+            sensitive_text: Default::default(),
             scroll_reads: ScrollReads::Off,
             scrolls: Vec::new(),
             scrolled: js_sys::WeakSet::new(),
             any_scrolled: false,
             in_shadow: Default::default(),
+            attribute_names: Default::default(),
             last_form: IdMap::default(),
             observer: None,
             open_or_closed: open_or_closed_shadow_root(),
@@ -308,6 +332,51 @@ impl PageDom {
         std::mem::take(&mut self.scrolls)
     }
 
+    /// The qualified name (`xlink:href`, as `getAttribute` expects it) of the attribute an
+    /// `attributes` record is about; `None` for other records. Kept with its JS string until
+    /// [`Self::forget_attribute_names`].
+    pub fn attribute_name(&self, record: &MutationRecord, target: &Node) -> Option<String> {
+        let js = record.unchecked_ref::<Record>().attribute_name_js();
+        let local = js.as_string()?;
+        let (name, js) = match record.attribute_namespace() {
+            Some(ns) => {
+                let el: &Element = target.unchecked_ref(); // only elements have attributes
+                // Gone (removed): its prefix is the conventional one of its namespace, as the
+                // replay holds it (`xlink:href`), or none.
+                let qualified = match el.get_attribute_node_ns(Some(&ns), &local) {
+                    Some(attr) => attr.name(),
+                    None => match conventional_prefix(&ns) {
+                        Some(prefix) => format!("{prefix}:{local}"),
+                        None => local,
+                    },
+                };
+                let js = JsValue::from_str(&qualified);
+                (qualified, js)
+            }
+            None => (local, js),
+        };
+        let mut names = self.attribute_names.borrow_mut();
+        if !names.contains_key(&name) {
+            names.insert(name.clone(), js);
+        }
+        Some(name)
+    }
+
+    /// After a batch: drops the names kept by [`Self::attribute_name`], and the scripts it
+    /// removed.
+    pub fn after_batch(&self, batch: &MutationBatch) {
+        self.attribute_names.borrow_mut().clear();
+        let mut scripts = self.scripts.borrow_mut();
+        if !batch.removes.is_empty() && !scripts.is_empty() {
+            let put_back: IdSet<NodeId> = batch.adds.iter().flat_map(|a| a.nodes.iter().map(|n| n.id)).collect();
+            for removal in &batch.removes {
+                if !put_back.contains(&removal.id) {
+                    scripts.remove(&removal.id);
+                }
+            }
+        }
+    }
+
     /// A scroll event reached `node`, which is not recorded yet: its position is read when it is.
     pub fn note_scrolled(&mut self, node: &Node) {
         self.scrolled.add(node);
@@ -354,6 +423,9 @@ impl PageDom {
         let sensitive = self.field_facts(el, tag, &t, &a).is_sensitive();
         if sensitive {
             self.sensitive.add(el.as_ref());
+            if let (true, Some(id)) = (tag == "textarea", self.ids.get(el.as_ref())) {
+                self.sensitive_text.borrow_mut().insert(id);
+            }
         }
         sensitive
     }
@@ -423,17 +495,22 @@ impl PageDom {
         }
     }
 
-    /// Whether a text node's data must not be recorded: script source, and the text of a
-    /// sensitive `<textarea>` (its default value, which frameworks keep equal to what was typed).
-    fn withholds_text(&self, node: &Node) -> bool {
-        // Both sets are filled when the parent is serialised or checked, which is always before
-        // its text is read (parents come first).
-        node.parent_node().is_some_and(|p| self.withholding.has(p.as_ref()) || self.sensitive.has(p.as_ref()))
+    /// Whether the data of a text node under `parent` (asked of the page when not given) must not
+    /// be recorded: script source, and the text of a sensitive `<textarea>` (its default value,
+    /// which frameworks keep equal to what was typed).
+    fn withholds_text(&self, node: &Node, parent: Option<NodeId>) -> bool {
+        // The set is filled when the parent is serialised or checked, which is always before its
+        // text is read (parents come first).
+        let parent = parent.or_else(|| node.parent_node().and_then(|p| self.ids.get(&p)));
+        parent.is_some_and(|p| self.scripts.borrow().contains(&p) || self.sensitive_text.borrow().contains(&p))
     }
 
     fn serialize_element(&mut self, el: &Element, id: NodeId, parent: Option<NodeId>) -> ElementNode {
         let local = el.local_name();
-        let ns = el.namespace_uri().filter(|ns| ns != HTML_NS);
+        // `instanceof` answers for this document's HTML elements without bringing their
+        // namespace's 28 characters into Rust; an element of another realm (adopted from a
+        // frame) or namespace is asked.
+        let ns = if el.is_instance_of::<web_sys::HtmlElement>() { None } else { el.namespace_uri().filter(|ns| ns != HTML_NS) };
         let html = ns.is_none();
         let tag = if html { local.clone() } else { el.tag_name() };
         let sensitive = self.is_sensitive_tag(el, &local);
@@ -444,7 +521,10 @@ impl PageDom {
             }
         }
         if html && local == "script" {
-            self.withholding.add(el.as_ref());
+            self.scripts.borrow_mut().insert(id);
+        }
+        if sensitive && local == "textarea" {
+            self.sensitive_text.borrow_mut().insert(id);
         }
         // Names then values: reading `attributes[i]` makes the browser create an Attr node per
         // attribute, which showed as the costliest call of a snapshot in profiles.
@@ -490,6 +570,16 @@ fn open_or_closed_shadow_root() -> Option<(JsValue, js_sys::Function)> {
     let dom = get(&get(&js_sys::global().into(), "chrome")?, "dom")?;
     let f = get(&dom, "openOrClosedShadowRoot")?.dyn_into().ok()?;
     Some((dom, f))
+}
+
+/// The prefix attributes of namespace `ns` conventionally have (`xlink:href`, `xml:lang`).
+fn conventional_prefix(ns: &str) -> Option<&'static str> {
+    match ns {
+        "http://www.w3.org/1999/xlink" => Some("xlink"),
+        "http://www.w3.org/XML/1998/namespace" => Some("xml"),
+        "http://www.w3.org/2000/xmlns/" => Some("xmlns"),
+        _ => None,
+    }
 }
 
 /// Built-in elements that `attachShadow` accepts (besides custom elements).
@@ -582,7 +672,7 @@ impl DomTree for PageDom {
     }
 
     fn is_connected(&self, node: &Node) -> bool {
-        node.is_connected() && node.owner_document().is_some_and(|d| d == self.document)
+        connected_in(node, &self.document)
     }
 
     fn serialize(&mut self, root: &Node) -> Vec<SerializedNode> {
@@ -595,21 +685,25 @@ impl DomTree for PageDom {
     }
 
     fn attribute(&mut self, node: &Node, name: &str) -> AttributeRead {
-        let Some(el) = as_element(node) else { return AttributeRead::Withheld };
+        let el: &Element = node.unchecked_ref(); // only elements have attribute records
         let is_value = name.eq_ignore_ascii_case("value");
         // Checking also remembers a field that has just become a password field, for good.
         let sensitive = (is_value || can_change_sensitivity(name)) && self.is_sensitive(el);
         if sensitive && is_value {
             return AttributeRead::Withheld;
         }
-        match el.get_attribute(name) {
+        let value = match self.attribute_names.borrow().get(name) {
+            Some(js) => el.unchecked_ref::<NamedAttributes>().get_attribute_named(js),
+            None => el.get_attribute(name),
+        };
+        match value {
             Some(v) => AttributeRead::Value(v),
             None => AttributeRead::Removed,
         }
     }
 
     fn text(&self, node: &Node) -> String {
-        if self.withholds_text(node) {
+        if self.withholds_text(node, None) {
             return String::new();
         }
         node.node_value().unwrap_or_default()
@@ -683,7 +777,7 @@ impl WalkTree for PageDom {
                 NodeKind::Element(self.serialize_element(el, id, parent))
             }
             Node::TEXT_NODE | Node::CDATA_SECTION_NODE => {
-                NodeKind::Text { text: if self.withholds_text(node) { String::new() } else { node.node_value().unwrap_or_default() } }
+                NodeKind::Text { text: if self.withholds_text(node, parent) { String::new() } else { node.node_value().unwrap_or_default() } }
             }
             Node::COMMENT_NODE => NodeKind::Comment { text: node.node_value().unwrap_or_default() },
             Node::DOCUMENT_NODE => NodeKind::Document,

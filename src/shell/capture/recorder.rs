@@ -594,40 +594,38 @@ impl State {
             return; // nothing is recorded yet: the snapshot will read the page as it is then
         }
         let mut controls: Vec<web_sys::Element> = Vec::new();
-        let mut records_added: Vec<u32> = Vec::new();
-        let raw = records.iter().filter_map(|r| {
+        let mut inserted = 0u32;
+        let mut raw = Vec::with_capacity(records.length() as usize);
+        for r in records.iter() {
             let r: MutationRecord = r.unchecked_into();
-            let target = r.target()?;
+            let Some(target) = r.target() else { continue };
             // The record's kind from its target, without reading `type` (a string per record):
             // only character data has characterData records, and never childList ones.
             let node_type = target.node_type();
-            let record = if matches!(node_type, Node::TEXT_NODE | Node::COMMENT_NODE | Node::CDATA_SECTION_NODE | Node::PROCESSING_INSTRUCTION_NODE) {
-                RawRecord::Text { target: target.clone() }
-            } else if let Some(name) = attribute_name(&r, &target) {
-                RawRecord::Attribute { name, target: target.clone() }
-            } else {
-                let added = nodes(&r.added_nodes());
-                records_added.push(added.len() as u32);
-                RawRecord::ChildList { target: target.clone(), added, removed: nodes(&r.removed_nodes()) }
-            };
+            let text = matches!(node_type, Node::TEXT_NODE | Node::COMMENT_NODE | Node::CDATA_SECTION_NODE | Node::PROCESSING_INSTRUCTION_NODE);
+            let name = if text { None } else { self.dom.attribute_name(&r, &target) };
             // Most attribute changes (class, style, …) cannot move a control's state: skip the
             // DOM look-ups for them, this runs for every record on the page's main thread.
-            let may_move_form_state = match &record {
-                RawRecord::Attribute { name, .. } => FORM_STATE_ATTRIBUTES.iter().any(|a| a.eq_ignore_ascii_case(name)),
-                _ => true,
-            };
+            let may_move_form_state = name.as_ref().is_none_or(|name| FORM_STATE_ATTRIBUTES.iter().any(|a| a.eq_ignore_ascii_case(name)));
             if may_move_form_state {
                 if let Some(control) = affected_control(&target, node_type) {
                     controls.push(control);
                 }
             }
-            Some(record)
-        });
-        let raw: Vec<_> = raw.collect();
+            raw.push(match name {
+                _ if text => RawRecord::Text { target },
+                Some(name) => RawRecord::Attribute { name, target },
+                None => {
+                    let added = nodes(&r.added_nodes());
+                    inserted += added.len() as u32;
+                    RawRecord::ChildList { target, added, removed: nodes(&r.removed_nodes()) }
+                }
+            });
+        }
         // A task that inserted many nodes (the parser's chunk, a big render) leaves them to the
         // walk, which records them in slices as it does the snapshot.
-        let inserted: u32 = records_added.iter().sum();
         let (batch, deferred) = coalesce_deferring(&mut self.dom, raw, inserted > DEFER_INSERTED);
+        self.dom.after_batch(&batch);
         if let Some(walk) = self.walk.as_mut() {
             walk.note_batch(&batch);
         }
@@ -919,15 +917,6 @@ thread_local! {
 
 fn nodes(list: &web_sys::NodeList) -> Vec<Node> {
     (0..list.length()).filter_map(|i| list.item(i)).collect()
-}
-
-/// The attribute's qualified name (`xlink:href`), as `getAttribute` expects it.
-fn attribute_name(record: &MutationRecord, target: &Node) -> Option<String> {
-    let local = record.attribute_name()?;
-    match (record.attribute_namespace(), as_element(target)) {
-        (Some(ns), Some(el)) => Some(el.get_attribute_node_ns(Some(&ns), &local).map(|a| a.name()).unwrap_or(local)),
-        _ => Some(local),
-    }
 }
 
 /// Where a scroller is scrolled to: the window's scroll for a document, the element's own
