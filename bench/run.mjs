@@ -18,6 +18,7 @@ import { LONGTASK_INIT, browserCpu, cdpFor, cpuDelta, heap, longTasks, mainThrea
 import { runRrwebSeek, runTabreelSeek, seekSession, writeRrwebReplayPage } from './seek.mjs';
 import { MODES as ALL_MODES, RECORDS_FROM_BLANK, NO_WASM_POLICY, RRWEB_UMD, WORKLOADS, kindOf, modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
 import { writePages } from './workloads.mjs';
+import { LIGHT_CATEGORIES, pageMainThread, summarise as scriptsOf } from './timeline.mjs';
 
 // bench/out of this file's tree (not the harness's: other worktrees may share tests/ and
 // node_modules with this one). Each run works in its own directory there, removed at the end, so
@@ -108,6 +109,11 @@ async function runCase(server, files, name, mode, opts) {
     const marks = [];
     const mark = async () => marks.push([await page.evaluate(() => Date.now()), rec ? ((await h.list()).find((s) => s.id === rec.sessionId)?.bytes ?? 0) : 0]);
 
+    // A light trace (no stacks, no GC categories) says whose script ran on the main thread.
+    const traced = [];
+    cdp.on('Tracing.dataCollected', (e) => traced.push(...e.value));
+    const traceDone = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+    await cdp.send('Tracing.start', { traceConfig: { includedCategories: LIGHT_CATEGORIES, recordMode: 'recordAsMuchAsPossible' }, transferMode: 'ReportEvents' });
     const m0 = await metrics(cdp);
     const c0 = browserCpu(browser.userDataDir);
     const w0 = Date.now();
@@ -123,9 +129,17 @@ async function runCase(server, files, name, mode, opts) {
     if (rec) await h.stopRecording(rec.tabId);
     const m1 = await metrics(cdp);
     const c1 = browserCpu(browser.userDataDir);
+    await cdp.send('Tracing.end');
+    await traceDone;
     const [[a, storedAtA] = [], [b, storedAtB] = []] = marks;
     const perMin = 60_000 / (b - a);
     const r = { wallMs: Date.now() - w0, ...extra, ...mainThreadDelta(m0, m1), ...cpuDelta(c0, c1) };
+    // Script by source: the page's own, and everything else (the recorder's: the extension's
+    // content script, or rrweb's init script; with no recorder, the harness's few calls).
+    const { byScript } = scriptsOf(traced, pageMainThread(traced));
+    const bySource = [...byScript];
+    r.pageScriptMs = bySource.filter(([k]) => k.startsWith('page')).reduce((t, [, v]) => t + v, 0);
+    r.otherScriptMs = bySource.filter(([k]) => !k.startsWith('page')).reduce((t, [, v]) => t + v, 0);
     Object.assign(r, await longTasks(page, since));
     Object.assign(r, await heap(cdp));
 
@@ -182,6 +196,8 @@ const METRICS = [
   ['taskMs', 'main-thread tasks (ms)', 'added'],
   ['addedTaskMs', '  added vs none (ms)', null],
   ['scriptMs', 'script (ms)', 'added'],
+  ['otherScriptMs', "  not the page's (ms, trace)", 'added'],
+  ['pageScriptMs', "  the page's own (ms, trace)", 'added'],
   ['layoutMs', 'style+layout (ms)', 'added'],
   ['maxMs', 'longest task (ms)', 'plain'],
   ['over50', 'tasks > 50 ms', 'plain'],
