@@ -1,4 +1,4 @@
-// `cargo xtask bench` (node bench/run.mjs [--quick] [--repeat N] [--cases a,b] [--idle-seconds S] [--modes a,b]):
+// `cargo xtask bench` (node bench/run.mjs [--quick] [--repeat N] [--cases a,b] [--idle-seconds S] [--modes a,b] [--trace]):
 // what recording costs a page, measured in real headless Chromium with the real extension, against
 // the same page unrecorded and recorded by rrweb, all in one run. Every (case, mode, repeat) gets
 // a fresh browser profile. Prints a table and writes bench/out/results.md and results.json.
@@ -42,7 +42,7 @@ const QUICK_CASES = ['bigdom-10000', 'storm', 'interactions', 'idle', 'seek'];
 // ---------------------------------------------------------------------------------------------
 
 function options(argv) {
-  const o = { quick: false, repeat: null, cases: null, idleSeconds: null, modes: null };
+  const o = { quick: false, repeat: null, cases: null, idleSeconds: null, modes: null, trace: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => argv[++i] ?? fail(`${a} needs a value`);
@@ -53,7 +53,8 @@ function options(argv) {
     else if (a.startsWith('--cases=')) o.cases = a.slice(8).split(',');
     else if (a === '--idle-seconds') o.idleSeconds = Number(value());
     else if (a === '--modes') o.modes = value().split(',');
-    else fail(`unknown argument ${a}\nusage: cargo xtask bench [--quick] [--repeat N] [--cases ${ALL_CASES.join(',')}] [--idle-seconds S] [--modes ${ALL_MODES.join(',')}]`);
+    else if (a === '--trace') o.trace = true;
+    else fail(`unknown argument ${a}\nusage: cargo xtask bench [--quick] [--repeat N] [--cases ${ALL_CASES.join(',')}] [--idle-seconds S] [--modes ${ALL_MODES.join(',')}] [--trace]`);
   }
   o.repeat ??= o.quick ? 1 : 3;
   o.cases ??= o.quick ? QUICK_CASES : ALL_CASES;
@@ -109,11 +110,14 @@ async function runCase(server, files, name, mode, opts) {
     const marks = [];
     const mark = async () => marks.push([await page.evaluate(() => Date.now()), rec ? ((await h.list()).find((s) => s.id === rec.sessionId)?.bytes ?? 0) : 0]);
 
-    // A light trace (no stacks, no GC categories) says whose script ran on the main thread.
+    // With --trace, a light trace (no stacks, no GC categories) says whose script ran on the
+    // main thread. It makes every traced call dearer, most on pages with many events.
     const traced = [];
-    cdp.on('Tracing.dataCollected', (e) => traced.push(...e.value));
-    const traceDone = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
-    await cdp.send('Tracing.start', { traceConfig: { includedCategories: LIGHT_CATEGORIES, recordMode: 'recordAsMuchAsPossible' }, transferMode: 'ReportEvents' });
+    const traceDone = opts.trace && new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+    if (opts.trace) {
+      cdp.on('Tracing.dataCollected', (e) => traced.push(...e.value));
+      await cdp.send('Tracing.start', { traceConfig: { includedCategories: LIGHT_CATEGORIES, recordMode: 'recordAsMuchAsPossible' }, transferMode: 'ReportEvents' });
+    }
     const m0 = await metrics(cdp);
     const c0 = browserCpu(browser.userDataDir);
     const w0 = Date.now();
@@ -129,17 +133,20 @@ async function runCase(server, files, name, mode, opts) {
     if (rec) await h.stopRecording(rec.tabId);
     const m1 = await metrics(cdp);
     const c1 = browserCpu(browser.userDataDir);
-    await cdp.send('Tracing.end');
-    await traceDone;
+    if (opts.trace) {
+      await cdp.send('Tracing.end');
+      await traceDone;
+    }
     const [[a, storedAtA] = [], [b, storedAtB] = []] = marks;
     const perMin = 60_000 / (b - a);
     const r = { wallMs: Date.now() - w0, ...extra, ...mainThreadDelta(m0, m1), ...cpuDelta(c0, c1) };
     // Script by source: the page's own, and everything else (the recorder's: the extension's
     // content script, or rrweb's init script; with no recorder, the harness's few calls).
-    const { byScript } = scriptsOf(traced, pageMainThread(traced));
-    const bySource = [...byScript];
-    r.pageScriptMs = bySource.filter(([k]) => k.startsWith('page')).reduce((t, [, v]) => t + v, 0);
-    r.otherScriptMs = bySource.filter(([k]) => !k.startsWith('page')).reduce((t, [, v]) => t + v, 0);
+    if (opts.trace) {
+      const bySource = [...scriptsOf(traced, pageMainThread(traced)).byScript];
+      r.pageScriptMs = bySource.filter(([k]) => k.startsWith('page')).reduce((t, [, v]) => t + v, 0);
+      r.otherScriptMs = bySource.filter(([k]) => !k.startsWith('page')).reduce((t, [, v]) => t + v, 0);
+    }
     Object.assign(r, await longTasks(page, since));
     Object.assign(r, await heap(cdp));
 

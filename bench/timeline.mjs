@@ -64,9 +64,11 @@ export function summarise(events, key) {
       f.ts = e.ts;
       tasks.push(f);
     }
-    if (SCRIPT.has(e.name) && !f.root.who) {
+    if (SCRIPT.has(e.name) && !f.root.label) {
+      // The task's label (for its long-task line): the first script in it with a URL. Not `who`,
+      // which marks script events for the per-source split.
       const d = e.args?.data ?? {};
-      f.root.who = String(d.url ?? d.scriptName ?? '').replace(/\?.*$/, '').replace(/^.*\//, '') || undefined;
+      f.root.label = String(d.url ?? d.scriptName ?? '').replace(/\?.*$/, '').replace(/^.*\//, '') || undefined;
     }
     if (SCRIPT.has(e.name)) {
       // Script time per source: a script event's time minus the script events nested in it.
@@ -96,9 +98,9 @@ export function summarise(events, key) {
   stack.forEach(close);
   // Where each long task falls among the tasks that ran the same script (first, last, …).
   const same = new Map();
-  for (const t of tasks) if (t.who) same.set(t.who, [...(same.get(t.who) ?? []), t]);
+  for (const t of tasks) if (t.label) same.set(t.label, [...(same.get(t.label) ?? []), t]);
   const long = tasks.filter((t) => t.wall > 50).sort((a, b) => b.wall - a.wall);
-  for (const t of long) if (t.who) t.nth = `${same.get(t.who).indexOf(t) + 1} of ${same.get(t.who).length}`;
+  for (const t of long) if (t.label) t.nth = `${same.get(t.label).indexOf(t) + 1} of ${same.get(t.label).length}`;
   return { total, self, forced, byScript, calls, long };
 }
 

@@ -164,7 +164,7 @@ async function main() {
   for (const m of o.modes) {
     // Each task over 50 ms (wall time): whose script it ran first, and where its time went.
     const l = out[m].long.slice(0, 8);
-    if (l.length) console.log(`\ntasks over 50 ms in ${m} (wall ms, first script; self ms of what ran inside):\n${l.map((t) => `  ${t.wall.toFixed(1).padStart(8)}  ${t.who ?? t.name}${t.nth ? ` (task ${t.nth})` : ''}: ${[...t.parts].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}${t.hot ? `\n            sampled: ${t.hot.slice(0, 8).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}`).join('\n')}`);
+    if (l.length) console.log(`\ntasks over 50 ms in ${m} (wall ms, first script; self ms of what ran inside):\n${l.map((t) => `  ${t.wall.toFixed(1).padStart(8)}  ${t.label ?? t.name}${t.nth ? ` (task ${t.nth})` : ''}: ${[...t.parts].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}${t.hot ? `\n            sampled: ${t.hot.slice(0, 8).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}`).join('\n')}`);
   }
   for (const m of o.modes) {
     const f = [...out[m].forced].sort((a, b) => b[1] - a[1]).slice(0, 10);

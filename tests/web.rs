@@ -207,6 +207,41 @@ async fn attribute_changes_are_recorded_by_qualified_name() {
 }
 
 #[wasm_bindgen_test]
+async fn attributes_with_odd_values_are_serialised_whole() {
+    let (_frame, doc) = frame_with("<!DOCTYPE html><body><div id=host></div></body>").await;
+    let (recorder, events) = recorder_into(&doc).await;
+    let el = doc.create_element("p").unwrap();
+    el.set_attribute("data-quote", "say \"hi\" \\ ok\n").unwrap();
+    el.set_attribute("data-empty", "").unwrap();
+    el.set_attribute("data-unicode", "été ✓ 𝄞").unwrap();
+    // A lone surrogate (JSON cannot carry it): recorded as U+FFFD, like any page string.
+    let lone = js_sys::JsString::from_char_code2(0x61, 0xD800);
+    let set: js_sys::Function = js_sys::Reflect::get(&el, &"setAttribute".into()).unwrap().unchecked_into();
+    set.call2(&el, &"data-lone".into(), &lone).unwrap();
+    doc.get_element_by_id("host").unwrap().append_child(&el).unwrap();
+    sleep(0).await;
+    recorder.flush();
+    drop(recorder);
+    let added: Vec<(String, String)> = events
+        .borrow()
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::Mutation(m) => m.adds.first().and_then(|a| match &a.nodes[0].kind {
+                NodeKind::Element(el) => Some(el.attrs.clone()),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .next()
+        .expect("the paragraph was recorded");
+    let want: Vec<(String, String)> = [("data-quote", "say \"hi\" \\ ok\n"), ("data-empty", ""), ("data-unicode", "été ✓ 𝄞"), ("data-lone", "a\u{FFFD}")]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(added, want);
+}
+
+#[wasm_bindgen_test]
 async fn form_state_scrolls_and_script_text_are_captured_as_policy_says() {
     let (_frame, doc) = frame_with("<!DOCTYPE html><body><script>var secretCode = 1;</script><textarea id=a>x</textarea><select id=s><option>one<option>two</select><input id=c type=checkbox><div id=box style='height:50px;overflow:auto'><div style='height:500px'>tall</div></div></body>").await;
     doc.get_element_by_id("a").unwrap().unchecked_into::<web_sys::HtmlTextAreaElement>().set_value("typed");

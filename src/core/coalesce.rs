@@ -166,8 +166,9 @@ pub fn coalesce_deferring<T: DomTree>(
             continue;
         }
         let Some(parent) = tree.parent(node) else { continue };
-        // Covered by an ancestor that is inserted in this batch too.
-        if has_pending_ancestor(tree, &parent, &pending, &mut covered) {
+        // Covered by an ancestor that is inserted in this batch too (there is none to look for
+        // when this is the only one: the usual small batch, on a deep page a walk to the root).
+        if pending.len() > 1 && has_pending_ancestor(tree, &parent, &pending, &mut covered) {
             continue;
         }
         let Some(parent_id) = tree.id(&parent) else { continue };
