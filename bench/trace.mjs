@@ -163,7 +163,8 @@ async function main() {
   }
   for (const m of o.modes) {
     // Each task over 50 ms (wall time): whose script it ran first, and where its time went.
-    const l = out[m].long.slice(0, 8);
+    // The 8 longest, and every other one that a script other than the page's started.
+    const l = [...out[m].long.slice(0, 8), ...out[m].long.slice(8).filter((t) => t.label && !t.label.endsWith('.html'))];
     if (l.length) console.log(`\ntasks over 50 ms in ${m} (wall ms, first script; self ms of what ran inside):\n${l.map((t) => `  ${t.wall.toFixed(1).padStart(8)}  ${t.label ?? t.name}${t.nth ? ` (task ${t.nth})` : ''}: ${[...t.parts].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}${t.hot ? `\n            sampled: ${t.hot.slice(0, 8).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}`).join('\n')}`);
   }
   for (const m of o.modes) {
