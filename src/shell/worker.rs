@@ -35,7 +35,7 @@ use crate::shell::error::{from_js, to_js, Context, ShellError};
 use crate::shell::store::{new_session_id, SessionStore, TabRecording};
 
 /// How many batches of a recording are stored between merges of its small chunks.
-const MERGE_EVERY_BATCHES: u32 = 32;
+const MERGE_EVERY_BATCHES: u32 = 8;
 /// Chunks at least this large are left as they are by merges during a recording.
 const MERGE_SMALLER_THAN: usize = 64 * 1024;
 /// How long `stop` waits for the page to hand over its last batch.

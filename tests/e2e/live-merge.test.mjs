@@ -1,4 +1,4 @@
-// A long recording does not keep one small chunk per batch: every 32 batches the worker merges a
+// A long recording does not keep one small chunk per batch: every 8 batches the worker merges a
 // recording's small chunks while it goes on (src/shell/worker.rs, merge_while_recording), and
 // what was merged replays as it was.
 import { test, before, after } from 'node:test';
@@ -23,7 +23,7 @@ async function chunksOf(sessionId) {
 test('a recording of a page that ticks every 100 ms has its chunks merged while it records', { timeout: 120_000 }, async () => {
   const page = await h.openPage('ticker.html');
   const { tabId, sessionId } = await h.startRecording(page);
-  // A batch at most every 200 ms, each with a tick or two: 32 batches take about 7 s.
+  // A batch a second, each with about ten ticks: the 8 batches between merges take about 8 s.
   const merged = await waitFor(
     async () => {
       const chunks = await chunksOf(sessionId);

@@ -1,7 +1,7 @@
 //! Records one page: the snapshot (taken in slices of at most [`SLICE_MS`] that yield to the
 //! page in between; see `core::walk`), a MutationObserver, and passive capture-phase listeners for
 //! pointer, clicks, scrolling, form input, focus and viewport size. Events are batched and handed
-//! to a sink at most every [`FLUSH_MS`] (sooner when the batch is large, and at `pagehide`), so
+//! to a sink at most every [`SEND_MS`] (sooner when the batch is large, and at `pagehide`), so
 //! the page pays for one message per batch, not per event.
 //!
 //! Pointer moves are sampled every [`POINTER_SAMPLE_MS`]; scrolls are throttled per element (not
@@ -39,8 +39,15 @@ use crate::shell::capture::{no_element_scrolled_since_start, perf_now};
 use crate::shell::capture::media::{media_is_notable, media_state, selection, MEDIA_EVENTS};
 use crate::shell::capture::sheets::SheetWatch;
 
-/// Longest time an event waits in the page before it is sent.
-pub const FLUSH_MS: i32 = 200;
+/// How often, while events wait in the page, the recorder looks for what no observer reports
+/// (CSSOM changes, shadow roots, custom elements defined) and records the last sampled pointer
+/// and scroll positions: the most by which such a change's time can be late in the recording.
+pub const TICK_MS: i32 = 200;
+/// Longest time an event waits in the page before it is sent. A batch costs the page about 1 ms
+/// whatever its size, mostly the extension port's `postMessage` and its bindings: sent every
+/// [`TICK_MS`], that was a fifth of the recorder's script on the bench's interactions (every
+/// second: -22 % in an A/B). A crashed tab loses at most this much.
+pub const SEND_MS: f64 = 1000.0;
 /// A batch this large is sent at once.
 pub const FLUSH_EVENTS: usize = 500;
 /// Minimum interval between recorded pointer positions.
@@ -289,8 +296,27 @@ impl State {
         if self.flush_scheduled {
             return;
         }
-        if self.later(FLUSH_MS, State::flush) {
+        if self.later(TICK_MS, State::tick) {
             self.flush_scheduled = true;
+        }
+    }
+
+    /// Every [`TICK_MS`] while events wait: sends them once the oldest has waited about
+    /// [`SEND_MS`]; until then records what the checks find and the last sampled positions.
+    fn tick(&mut self) {
+        self.flush_scheduled = false;
+        let oldest = self.buffer.first().map(|e| e.t);
+        // Half a tick early rather than a whole tick late.
+        if oldest.is_some_and(|t| now() - t + f64::from(TICK_MS) / 2.0 >= SEND_MS) {
+            self.flush();
+            return;
+        }
+        self.check();
+        if self.snapshot_taken {
+            self.buffer_samples(now());
+        }
+        if !self.buffer.is_empty() {
+            self.schedule();
         }
     }
 
@@ -447,9 +473,9 @@ impl State {
         }
     }
 
-    /// Runs the checks when the page is quiet (a batch about to be sent runs them anyway): soon
+    /// Runs the checks when the page is quiet (while events wait, every tick runs them): soon
     /// after something was found, less and less often while nothing is. What it finds is sent
-    /// like anything else, within [`FLUSH_MS`].
+    /// like anything else, within [`SEND_MS`].
     fn schedule_watch(&mut self) {
         self.later(self.watch_ms, State::watch);
     }
@@ -463,12 +489,8 @@ impl State {
         self.schedule_watch();
     }
 
-    fn send(&mut self) {
-        self.flush_scheduled = false;
-        if !self.snapshot_taken {
-            return; // nothing goes before the page's snapshot
-        }
-        let t = now();
+    /// The positions and states sampled since the last were recorded (the last of each), at `t`.
+    fn buffer_samples(&mut self, t: f64) {
         if let Some((x, y)) = self.pending_pointer.take() {
             self.buffer_at(t, EventData::PointerMove { x, y });
         }
@@ -483,6 +505,15 @@ impl State {
         if std::mem::take(&mut self.selection_pending) {
             self.record_selection(t);
         }
+    }
+
+    fn send(&mut self) {
+        self.flush_scheduled = false;
+        if !self.snapshot_taken {
+            return; // nothing goes before the page's snapshot
+        }
+        let t = now();
+        self.buffer_samples(t);
         if self.buffer.is_empty() {
             return;
         }
