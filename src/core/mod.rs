@@ -1,6 +1,7 @@
 //! The functional core: plain Rust with no browser APIs, tested on the host with `cargo test`.
 
 pub mod assets;
+pub mod attr_ns;
 pub mod blob;
 pub mod chunk;
 pub mod coalesce;

@@ -40,9 +40,6 @@ use crate::shell::blob_store::{AssetRef, StoredBlob};
 use crate::shell::store::SessionStore;
 use crate::shell::ui::{by_id, clock, document, element};
 
-const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
-const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
-const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 
 /// Entry point, called by replay.js once the engine is initialised.
 #[wasm_bindgen]
@@ -314,13 +311,7 @@ impl Renderer {
             }
             DomOp::SetAttribute { id, name, value } => {
                 let el = self.element(*id)?;
-                let ns = match name.split_once(':').map(|(p, _)| p) {
-                    Some("xlink") => Some(XLINK_NS),
-                    Some("xml") => Some(XML_NS),
-                    Some("xmlns") => Some(XMLNS_NS),
-                    _ => None,
-                };
-                match ns {
+                match crate::core::attr_ns::namespace_of(name) {
                     Some(ns) => el.set_attribute_ns(Some(ns), name, value).ok()?,
                     None => el.set_attribute(name, value).ok()?,
                 }

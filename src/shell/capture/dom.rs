@@ -21,6 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, MutationObserver, MutationObserverInit, MutationRecord, Node};
 
+use crate::core::attr_ns::conventional_prefix;
 use crate::core::coalesce::{AttributeRead, DomTree};
 use crate::core::event::{ElementNode, FormState, MutationBatch, NodeId, NodeKind, ScrollPosition, SerializedNode, ShadowMode};
 use crate::core::mask::{can_change_sensitivity, FieldFacts};
@@ -169,14 +170,14 @@ pub struct PageDom {
     /// The attribute names of the records being coalesced, each with the JS string its record
     /// gave: `getAttribute` with that string, rather than one made again from Rust's, spares a
     /// UTF-8 decode and the browser a look-up of the name, for every attribute change.
-    attribute_names: std::cell::RefCell<IdMap<String, JsValue>>,
+    attribute_names: IdMap<String, JsValue>,
     /// Shadow roots and the nodes inside them, while [`ScrollReads::Scrolled`] is on: scroll
     /// events do not leave a shadow tree, so no listener the document had saw theirs.
     in_shadow: IdSet<NodeId>,
     /// Recorded HTML `<script>`s, whose text is never recorded. Known by id, so a text node
     /// serialised under a recorded parent is checked without asking the page; a script leaves it
     /// when a batch removes it and does not put it back (one inside a removed subtree stays).
-    scripts: std::cell::RefCell<IdSet<NodeId>>,
+    scripts: IdSet<NodeId>,
     /// Recorded `<textarea>`s that were ever sensitive, whose text is never recorded either; they
     /// never leave it (few pages have any).
     sensitive_text: std::cell::RefCell<IdSet<NodeId>>,
@@ -335,7 +336,7 @@ impl PageDom {
     /// The qualified name (`xlink:href`, as `getAttribute` expects it) of the attribute an
     /// `attributes` record is about; `None` for other records. Kept with its JS string until
     /// [`Self::after_batch`].
-    pub fn attribute_name(&self, record: &MutationRecord, target: &Node) -> Option<String> {
+    pub fn attribute_name(&mut self, record: &MutationRecord, target: &Node) -> Option<String> {
         let js = record.unchecked_ref::<Record>().attribute_name_js();
         let local = js.as_string()?;
         let (name, js) = match record.attribute_namespace() {
@@ -355,18 +356,15 @@ impl PageDom {
             }
             None => (local, js),
         };
-        let mut names = self.attribute_names.borrow_mut();
-        if !names.contains_key(&name) {
-            names.insert(name.clone(), js);
-        }
+        self.attribute_names.entry(name.clone()).or_insert(js);
         Some(name)
     }
 
     /// After a batch: drops the names kept by [`Self::attribute_name`], and the scripts it
     /// removed.
-    pub fn after_batch(&self, batch: &MutationBatch) {
-        self.attribute_names.borrow_mut().clear();
-        let mut scripts = self.scripts.borrow_mut();
+    pub fn after_batch(&mut self, batch: &MutationBatch) {
+        self.attribute_names.clear();
+        let scripts = &mut self.scripts;
         if !batch.removes.is_empty() && !scripts.is_empty() {
             let put_back: IdSet<NodeId> = batch.adds.iter().flat_map(|a| a.nodes.iter().map(|n| n.id)).collect();
             for removal in &batch.removes {
@@ -502,7 +500,7 @@ impl PageDom {
         // The set is filled when the parent is serialised or checked, which is always before its
         // text is read (parents come first).
         let parent = parent.or_else(|| node.parent_node().and_then(|p| self.ids.get(&p)));
-        parent.is_some_and(|p| self.scripts.borrow().contains(&p) || self.sensitive_text.borrow().contains(&p))
+        parent.is_some_and(|p| self.scripts.contains(&p) || self.sensitive_text.borrow().contains(&p))
     }
 
     fn serialize_element(&mut self, el: &Element, id: NodeId, parent: Option<NodeId>) -> ElementNode {
@@ -521,10 +519,7 @@ impl PageDom {
             }
         }
         if html && local == "script" {
-            self.scripts.borrow_mut().insert(id);
-        }
-        if sensitive && local == "textarea" {
-            self.sensitive_text.borrow_mut().insert(id);
+            self.scripts.insert(id);
         }
         // Names then values: reading `attributes[i]` makes the browser create an Attr node per
         // attribute, which showed as the costliest call of a snapshot in profiles. (All of an
@@ -572,16 +567,6 @@ fn open_or_closed_shadow_root() -> Option<(JsValue, js_sys::Function)> {
     let dom = get(&get(&js_sys::global().into(), "chrome")?, "dom")?;
     let f = get(&dom, "openOrClosedShadowRoot")?.dyn_into().ok()?;
     Some((dom, f))
-}
-
-/// The prefix attributes of namespace `ns` conventionally have (`xlink:href`, `xml:lang`).
-fn conventional_prefix(ns: &str) -> Option<&'static str> {
-    match ns {
-        "http://www.w3.org/1999/xlink" => Some("xlink"),
-        "http://www.w3.org/XML/1998/namespace" => Some("xml"),
-        "http://www.w3.org/2000/xmlns/" => Some("xmlns"),
-        _ => None,
-    }
 }
 
 /// Built-in elements that `attachShadow` accepts (besides custom elements).
@@ -694,7 +679,7 @@ impl DomTree for PageDom {
         if sensitive && is_value {
             return AttributeRead::Withheld;
         }
-        let value = match self.attribute_names.borrow().get(name) {
+        let value = match self.attribute_names.get(name) {
             Some(js) => el.unchecked_ref::<NamedAttributes>().get_attribute_named(js),
             None => el.get_attribute(name),
         };

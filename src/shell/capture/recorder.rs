@@ -83,7 +83,7 @@ struct State {
     dom: PageDom,
     buffer: Vec<Event>,
     sink: Sink,
-    flush_scheduled: bool,
+    tick_scheduled: bool,
     last_pointer_t: f64,
     pending_pointer: Option<(f64, f64)>,
     last_scroll_t: IdMap<NodeId, f64>,
@@ -149,7 +149,7 @@ impl Recorder {
                 dom: PageDom::new(document.clone()),
                 buffer: Vec::new(),
                 sink,
-                flush_scheduled: false,
+                tick_scheduled: false,
                 last_pointer_t: f64::NEG_INFINITY,
                 pending_pointer: None,
                 last_scroll_t: IdMap::default(),
@@ -293,18 +293,18 @@ impl State {
     }
 
     fn schedule(&mut self) {
-        if self.flush_scheduled {
+        if self.tick_scheduled {
             return;
         }
         if self.later(TICK_MS, State::tick) {
-            self.flush_scheduled = true;
+            self.tick_scheduled = true;
         }
     }
 
     /// Every [`TICK_MS`] while events wait: sends them once the oldest has waited about
     /// [`SEND_MS`]; until then records what the checks find and the last sampled positions.
     fn tick(&mut self) {
-        self.flush_scheduled = false;
+        self.tick_scheduled = false;
         let oldest = self.buffer.first().map(|e| e.t);
         // Half a tick early rather than a whole tick late.
         if oldest.is_some_and(|t| now() - t + f64::from(TICK_MS) / 2.0 >= SEND_MS) {
@@ -481,7 +481,7 @@ impl State {
     }
 
     fn watch(&mut self) {
-        let found = !self.flush_scheduled && self.check();
+        let found = !self.tick_scheduled && self.check();
         if !self.buffer.is_empty() {
             self.schedule();
         }
@@ -508,7 +508,7 @@ impl State {
     }
 
     fn send(&mut self) {
-        self.flush_scheduled = false;
+        self.tick_scheduled = false;
         if !self.snapshot_taken {
             return; // nothing goes before the page's snapshot
         }
