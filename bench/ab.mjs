@@ -22,7 +22,7 @@ import { startServer, sleep } from '../tests/e2e/harness.mjs';
 import { cdpFor, mainThreadDelta, metrics } from './measure.mjs';
 import { NO_WASM_POLICY, WORKLOADS, kindOf, noWasmHeaders, openBrowser } from './drive.mjs';
 import { writePages } from './workloads.mjs';
-import { LIGHT_CATEGORIES, pageMainThread, summarise } from './timeline.mjs';
+import { LIGHT_CATEGORIES, scriptBySource } from './timeline.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUN = path.join(ROOT, 'bench', 'out', `ab-${process.pid}`);
@@ -74,11 +74,10 @@ async function runOnce(server, files, o, dir) {
     const m1 = await metrics(cdp);
     await cdp.send('Tracing.end');
     await done;
-    const { byScript } = summarise(events, pageMainThread(events));
-    const sum = (pred) => [...byScript].filter(([k]) => pred(k)).reduce((t, [, v]) => t + v, 0);
+    const split = scriptBySource(events);
     // rrweb's script has no URL of its own (an init script): everything that is not the page's.
-    const ext = rrweb ? sum((k) => !k.startsWith('page')) : sum((k) => k.startsWith('extension'));
-    const own = sum((k) => k.startsWith('page'));
+    const ext = rrweb ? split.notPage : split.extension;
+    const own = split.page;
     return { ext, page: own, perPage: own > 0 ? ext / own : NaN, ...mainThreadDelta(m0, m1) };
   } finally {
     await browser.close();

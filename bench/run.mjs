@@ -18,7 +18,7 @@ import { LONGTASK_INIT, browserCpu, cdpFor, cpuDelta, heap, longTasks, mainThrea
 import { runRrwebSeek, runTabreelSeek, seekSession, writeRrwebReplayPage } from './seek.mjs';
 import { MODES as ALL_MODES, RECORDS_FROM_BLANK, NO_WASM_POLICY, RRWEB_UMD, WORKLOADS, kindOf, modeQuery, noWasmHeaders, openBrowser } from './drive.mjs';
 import { writePages } from './workloads.mjs';
-import { LIGHT_CATEGORIES, pageMainThread, summarise as scriptsOf } from './timeline.mjs';
+import { LIGHT_CATEGORIES, scriptBySource } from './timeline.mjs';
 
 // bench/out of this file's tree (not the harness's: other worktrees may share tests/ and
 // node_modules with this one). Each run works in its own directory there, removed at the end, so
@@ -143,9 +143,9 @@ async function runCase(server, files, name, mode, opts) {
     // Script by source: the page's own, and everything else (the recorder's: the extension's
     // content script, or rrweb's init script; with no recorder, the harness's few calls).
     if (opts.trace) {
-      const bySource = [...scriptsOf(traced, pageMainThread(traced)).byScript];
-      r.pageScriptMs = bySource.filter(([k]) => k.startsWith('page')).reduce((t, [, v]) => t + v, 0);
-      r.otherScriptMs = bySource.filter(([k]) => !k.startsWith('page')).reduce((t, [, v]) => t + v, 0);
+      const { page: pageMs, notPage } = scriptBySource(traced);
+      r.pageScriptMs = pageMs;
+      r.otherScriptMs = notPage;
     }
     Object.assign(r, await longTasks(page, since));
     Object.assign(r, await heap(cdp));

@@ -104,3 +104,13 @@ export function summarise(events, key) {
   return { total, self, forced, byScript, calls, long };
 }
 
+/**
+ * Script time (thread ms) on the page's main thread of a light trace, by whose it is: the page's
+ * own scripts, the extension's, and everything that is not the page's (the extension's; rrweb's
+ * init script, which has no URL of its own; the harness's few calls).
+ */
+export function scriptBySource(events) {
+  const bySource = [...summarise(events, pageMainThread(events)).byScript];
+  const sum = (pred) => bySource.filter(([k]) => pred(k)).reduce((t, [, v]) => t + v, 0);
+  return { page: sum((k) => k.startsWith('page')), extension: sum((k) => k.startsWith('extension')), notPage: sum((k) => !k.startsWith('page')) };
+}
